@@ -1,0 +1,139 @@
+"""``Function``: the one way to define a differentiable op, for built-ins and users alike.
+
+A subclass defines static ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)`` on NumPy
+arrays; ``MyOp.apply(*args)`` runs forward on the arrays behind any Tensor arguments and, when
+grad is enabled and some input requires grad, records the ``Context`` as the graph node.
+"""
+from ..tensor import Tensor, _make
+from .grad_mode import state as _grad_state
+
+_FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved "
+              "tensors after they have already been freed). Saved intermediate values of the "
+              "graph are freed when you call .backward() or autograd.grad(). Specify "
+              "retain_graph=True if you need to backward through the graph a second time.")
+
+
+class Context:
+    """Per-call state shared by forward and backward; it is also the graph node.
+
+    Ops may set any other attribute on it (shapes, axes, flags)."""
+
+    __slots__ = ("fn", "needs_input_grad", "next", "in_meta", "out_meta", "_saved",
+                 "_versions", "_freed", "_non_diff", "out_hooks", "out_retain", "__dict__")
+
+    def __init__(self):
+        self._saved = ()
+        self._versions = None
+        self._freed = False
+        self._non_diff = None
+        self.out_hooks = None
+        self.out_retain = None
+
+    def save_for_backward(self, *arrays):
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(_FREED_MSG)
+        versions = self._versions
+        if versions:
+            for i, (counter, expected) in enumerate(versions):
+                if counter is not None and counter[0] != expected:
+                    raise RuntimeError(
+                        f"one of the variables needed for gradient computation has been modified "
+                        f"by an inplace operation: saved tensor {i} of {self.name()} is at version "
+                        f"{counter[0]}; expected version {expected} instead.")
+        return self._saved
+
+    def mark_non_differentiable(self, *outputs):
+        self._non_diff = {id(o) for o in outputs}
+
+    def name(self):
+        namer = getattr(self.fn, "name_of", None)
+        n = namer(self) if namer is not None else self.fn.__name__
+        return n[:1].upper() + n[1:] + "Backward"
+
+    def free(self):
+        if self._saved:
+            self._saved = ()
+            self._freed = True
+
+    def __repr__(self):
+        return f"<{self.name()}>"
+
+
+def _edge(t):
+    """Where the gradient of input tensor t goes: its producer node and output slot, or the leaf."""
+    fn = t.grad_fn
+    return (fn, t._out_idx) if fn is not None else (t, -1)
+
+
+class Function:
+    """Subclass with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)``; call ``apply``."""
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("Function subclasses must implement forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError(f"backward is not implemented for {ctx.fn.__name__}")
+
+    @classmethod
+    def apply(cls, *args):
+        ctx = Context()
+        ctx.fn = cls
+        record = False
+        if _grad_state.enabled:
+            needs = []
+            for a in args:
+                r = isinstance(a, Tensor) and a._requires_grad
+                needs.append(r)
+                record = record or r
+            ctx.needs_input_grad = tuple(needs)
+        else:
+            ctx.needs_input_grad = (False,) * len(args)
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        out = cls.forward(ctx, *arrays)
+        if type(out) is tuple:
+            return _wrap_many(ctx, out, args, record)
+        if not record:
+            return _make(out, False, None, 0)
+        t = _make(out, True, ctx, 0)
+        if ctx._non_diff is not None and id(out) in ctx._non_diff:
+            t._requires_grad = False
+            t.grad_fn = None
+        _record(ctx, args, (t,))
+        return t
+
+
+def _record(ctx, args, outputs):
+    ctx.next = tuple(_edge(a) if isinstance(a, Tensor) and a._requires_grad else None
+                     for a in args)
+    ctx.in_meta = tuple((a.data.shape, a.data.dtype) if isinstance(a, Tensor) else None
+                        for a in args)
+    if ctx._saved:
+        ctx._versions = [_version_of(s, args, outputs) for s in ctx._saved]
+
+
+def _version_of(array, args, outputs):
+    for t in outputs:
+        if t.data is array:
+            return (t._version, t._version[0])
+    for t in args:
+        if isinstance(t, Tensor) and t.data is array:
+            return (t._version, t._version[0])
+    return (None, 0)
+
+
+def _wrap_many(ctx, outs, args, record):
+    non_diff = ctx._non_diff or ()
+    tensors = []
+    for i, o in enumerate(outs):
+        diff = record and id(o) not in non_diff
+        tensors.append(_make(o, diff, ctx if diff else None, i))
+    if record:
+        ctx.out_meta = tuple((o.shape, o.dtype) for o in outs)
+        _record(ctx, args, tensors)
+    return tuple(tensors)

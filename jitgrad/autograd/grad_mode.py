@@ -1,0 +1,72 @@
+"""Grad mode: whether operations record a graph (process-wide switch, as a plain flag so the
+hot path reads one attribute)."""
+import functools
+
+
+class _State:
+    enabled = True
+
+
+state = _State()
+
+
+def is_grad_enabled():
+    return state.enabled
+
+
+class set_grad_enabled:
+    """Context manager / decorator / plain call setting grad mode, like torch.set_grad_enabled."""
+
+    def __init__(self, mode=True):
+        self.prev = state.enabled
+        self.mode = bool(mode)
+        state.enabled = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        state.enabled = self.prev
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+        state.enabled = self.prev  # used as a decorator: the call above must not leak
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class _Mode:
+    mode = True
+
+    def __enter__(self):
+        self.prev = state.enabled
+        state.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        state.enabled = self.prev
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_Mode):
+    """Disable graph recording inside a ``with`` block or a decorated function."""
+    mode = False
+
+
+class enable_grad(_Mode):
+    """Enable graph recording inside a ``with`` block or a decorated function."""
+    mode = True

@@ -1,0 +1,41 @@
+"""Every built-in op: one Function each (in the family modules), plus the function users call.
+
+``TENSOR_METHODS`` / ``TENSOR_OPERATORS`` say which of them are bound onto Tensor.
+"""
+from .basic import *  # noqa: F401,F403
+from .basic import cast, clone, eq, ge, gt, le, lt, ne  # noqa: F401
+from .binary import (add, div, divide, maximum, minimum, mul, multiply, pow, rdiv,  # noqa: F401
+                     rpow, rsub, sub, subtract, true_divide)
+from .broadcast import sum_to  # noqa: F401
+from .inplace import iadd, isub, imul, idiv, add_, sub_, mul_, div_  # noqa: F401
+from .unary import (abs, absolute, clamp, clip, cos, exp, log, log1p, neg,  # noqa: F401
+                    negative, relu, rsqrt, sigmoid, sign, sin, sqrt, tanh)
+from .select import where, masked_fill  # noqa: F401
+from .reduce import (sum, mean, var, std, max, min, argmax, argmin, logsumexp,  # noqa: F401
+                     prod, norm, amax, amin)
+from .shape import (reshape, view, flatten, squeeze, unsqueeze, transpose, permute,  # noqa: F401
+                    expand, broadcast_to, repeat, t, swapaxes, expand_as, view_as, reshape_as)
+from .index import getitem, setitem  # noqa: F401
+from .join import cat, concat, concatenate, stack, split, chunk  # noqa: F401
+from .linalg import matmul, mm, bmm, dot  # noqa: F401
+
+TENSOR_METHODS = [
+    "add", "sub", "mul", "div", "pow", "maximum", "minimum", "neg", "exp", "log", "log1p",
+    "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tanh", "sigmoid", "relu", "clamp", "clip",
+    "where", "masked_fill", "sum", "mean", "var", "std", "max", "min", "argmax", "argmin",
+    "logsumexp", "prod", "norm", "amax", "amin", "reshape", "view", "flatten", "squeeze",
+    "unsqueeze", "transpose", "permute", "expand", "broadcast_to", "repeat", "t", "swapaxes",
+    "expand_as", "view_as", "reshape_as", "split", "chunk", "matmul", "mm", "bmm", "dot",
+    "lt", "le", "gt", "ge", "eq", "ne", "subtract", "multiply", "divide", "true_divide",
+    "add_", "sub_", "mul_", "div_",
+]
+
+TENSOR_OPERATORS = {
+    "__add__": "add", "__radd__": "add", "__sub__": "sub", "__rsub__": "rsub",
+    "__mul__": "mul", "__rmul__": "mul", "__truediv__": "div", "__rtruediv__": "rdiv",
+    "__pow__": "pow", "__rpow__": "rpow", "__matmul__": "matmul", "__rmatmul__": "rmatmul",
+    "__neg__": "neg", "__abs__": "abs", "__lt__": "lt", "__le__": "le", "__gt__": "gt",
+    "__ge__": "ge", "__eq__": "eq", "__ne__": "ne", "__getitem__": "getitem",
+    "__setitem__": "setitem", "__iadd__": "iadd", "__isub__": "isub", "__imul__": "imul",
+    "__itruediv__": "idiv",
+}

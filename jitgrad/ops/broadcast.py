@@ -1,0 +1,88 @@
+"""Broadcast plans and ``sum_to``: the one place where broadcasting is done and undone.
+
+A plan is a coalesced description of an index space (shape plus element strides per operand),
+cached per shape pair so a repeated op pays one dict lookup.
+"""
+import numpy as np
+
+from ..kernels import reduce as _reduce
+from .util import contiguous
+
+_broadcast_plans = {}
+_sum_to_plans = {}
+
+
+def _c_strides(shape):
+    strides = [0] * len(shape)
+    s = 1
+    for d in range(len(shape) - 1, -1, -1):
+        strides[d] = s if shape[d] != 1 else 0
+        s *= shape[d]
+    return strides
+
+
+def _coalesce(shape, *strides):
+    """Drop size-1 dims and merge neighbours that every operand walks contiguously."""
+    dims = [d for d in range(len(shape)) if shape[d] != 1]
+    out_shape, out_strides = [], [[] for _ in strides]
+    for d in dims:
+        if out_shape and all(st[-1] == s[d] * shape[d] for st, s in zip(out_strides, strides)):
+            out_shape[-1] *= shape[d]
+            for st, s in zip(out_strides, strides):
+                st[-1] = s[d]
+            continue
+        out_shape.append(shape[d])
+        for st, s in zip(out_strides, strides):
+            st.append(s[d])
+    if not out_shape:
+        out_shape = [1]
+        out_strides = [[0] for _ in strides]
+    return (np.array(out_shape, np.int64),) + tuple(np.array(s, np.int64) for s in out_strides)
+
+
+def broadcast_shape(op, sa, sb, names=("input", "other")):
+    nd = max(len(sa), len(sb))
+    pa = (1,) * (nd - len(sa)) + tuple(sa)
+    pb = (1,) * (nd - len(sb)) + tuple(sb)
+    out = []
+    for x, y in zip(pa, pb):
+        if x != y and x != 1 and y != 1:
+            raise ValueError(f"{op}: shapes cannot be broadcast together: {names[0]} has shape "
+                             f"{tuple(sa)}, {names[1]} has shape {tuple(sb)}")
+        out.append(y if x == 1 else x)
+    return tuple(out), pa, pb
+
+
+def broadcast_plan(op, sa, sb):
+    """(out_shape, shape, strides_a, strides_b) for out = a (op) b with NumPy broadcasting."""
+    key = (sa, sb)
+    plan = _broadcast_plans.get(key)
+    if plan is None:
+        out, pa, pb = broadcast_shape(op, sa, sb)
+        plan = (out,) + _coalesce(out, _c_strides(pa), _c_strides(pb))
+        _broadcast_plans[key] = plan
+    return plan
+
+
+def reduce_plan(shape, axes):
+    """(shape, out_strides) to sum a C-contiguous array of `shape` over `axes` (a tuple)."""
+    kept = tuple(1 if d in axes else n for d, n in enumerate(shape))
+    ostrides = _c_strides(kept)
+    return _coalesce(shape, ostrides)
+
+
+def sum_to(g, shape):
+    """Sum g down to `shape` (undo NumPy broadcasting): leading dims and size-1 dims."""
+    if g.shape == shape:
+        return g
+    key = (g.shape, shape)
+    plan = _sum_to_plans.get(key)
+    if plan is None:
+        lead = g.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(lead + d for d, n in enumerate(shape)
+                                          if n == 1 and g.shape[lead + d] != 1)
+        plan = _sum_to_plans[key] = reduce_plan(g.shape, axes)
+    out = np.empty(shape, g.dtype)
+    g = contiguous(g)
+    _reduce.sum_strided(g.reshape(-1), plan[0], plan[1], out.reshape(-1))
+    return out

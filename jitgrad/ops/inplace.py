@@ -1,0 +1,63 @@
+"""In-place arithmetic (``+= -= *= /=``): written into the tensor's own storage, version bumped.
+
+Without a graph to record, the kernel writes straight into the storage. With one, the op runs
+out of place (recording its node) and the result is copied in; the tensor then takes over that
+node. A node that saved the old value sees the version bump and refuses to run backward.
+"""
+from ..autograd.grad_mode import state as _grad_state
+from ..kernels import elementwise as K
+from ..tensor import Tensor, _check_inplace
+from .binary import add, binary, div, mul, sub
+
+_NAMES = {K.ADD: "add", K.SUB: "sub", K.MUL: "mul", K.DIV: "div"}
+
+
+def _inplace(op, outofplace, self, other):
+    name = _NAMES[op] + "_"
+    _check_inplace(self, name)
+    other_req = isinstance(other, Tensor) and other._requires_grad
+    data = self.data
+    if not (_grad_state.enabled and (self._requires_grad or other_req)):
+        if op == K.DIV and data.dtype.kind != "f":
+            raise TypeError(f"{name}: result type Float can't be cast to the desired output "
+                            f"type {data.dtype}")
+        o = other.data if isinstance(other, Tensor) else other
+        if data.flags.c_contiguous:
+            binary(op, _NAMES[op], data, o, out=data)
+        else:
+            data[...] = binary(op, _NAMES[op], data, o)
+        self._version[0] += 1
+        return self
+    if self._base is not None:
+        raise RuntimeError(f"{name}: in-place operation on a view of a tensor in the graph is "
+                           f"not supported; use the out-of-place form")
+    result = outofplace(self, other)
+    if result.data.shape != data.shape:
+        raise ValueError(f"{name}: output with shape {data.shape} doesn't match the broadcast "
+                         f"shape {result.data.shape}")
+    if result.data.dtype != data.dtype:
+        raise TypeError(f"{name}: result type {result.data.dtype} can't be cast to the desired "
+                        f"output type {data.dtype}")
+    data[...] = result.data
+    self._version[0] += 1
+    self.grad_fn, self._out_idx, self._requires_grad = result.grad_fn, 0, True
+    return self
+
+
+def iadd(self, other):
+    return _inplace(K.ADD, add, self, other)
+
+
+def isub(self, other):
+    return _inplace(K.SUB, sub, self, other)
+
+
+def imul(self, other):
+    return _inplace(K.MUL, mul, self, other)
+
+
+def idiv(self, other):
+    return _inplace(K.DIV, div, self, other)
+
+
+add_, sub_, mul_, div_ = iadd, isub, imul, idiv

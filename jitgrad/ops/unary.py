@@ -1,0 +1,132 @@
+"""Unary math: one Function, parametrised by the kernel's op code."""
+import numpy as np
+
+from ..autograd.function import Function
+from ..kernels import elementwise as K
+from ..tensor import Tensor, _make
+from .util import contiguous
+
+# op code -> (name, backward needs x, backward needs y)
+_SPEC = {
+    K.NEG: ("neg", False, False), K.EXP: ("exp", False, True), K.LOG: ("log", True, False),
+    K.LOG1P: ("log1p", True, False), K.SQRT: ("sqrt", False, True),
+    K.RSQRT: ("rsqrt", False, True), K.ABS: ("abs", True, False),
+    K.SIGN: ("sign", False, False), K.SIN: ("sin", True, False), K.COS: ("cos", True, False),
+    K.TANH: ("tanh", False, True), K.SIGMOID: ("sigmoid", False, True),
+    K.RELU: ("relu", False, True), K.CLAMP: ("clamp", True, False),
+    K.SCALE: ("scale", False, False),
+}
+
+
+def _float_input(x, name):
+    if type(x) is not np.ndarray:
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    if x.dtype.kind != "f":
+        x = x.astype(np.float32)
+    elif not x.flags.c_contiguous:
+        x = contiguous(x)
+    return x
+
+
+def unary(op, x, p0=0.0, p1=0.0):
+    out = np.empty(x.shape, x.dtype)
+    K.unary_forward(op, x.reshape(-1), out.reshape(-1), p0, p1)
+    return out
+
+
+class Unary(Function):
+    """y = op(x) for an op code of kernels.elementwise; p0, p1 are its scalar parameters."""
+
+    @staticmethod
+    def forward(ctx, x, op, p0=0.0, p1=0.0):
+        name, need_x, need_y = _SPEC[op]
+        x = _float_input(x, name)
+        y = unary(op, x, p0, p1)
+        ctx.op, ctx.p = op, (p0, p1)
+        ctx.save_for_backward(x if need_x else None, y if need_y else None)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        g = contiguous(g)
+        gx = np.empty(g.shape, g.dtype)
+        xf = (x if x is not None else g).reshape(-1)
+        yf = (y if y is not None else g).reshape(-1)
+        K.unary_backward(ctx.op, xf, yf, g.reshape(-1), gx.reshape(-1), *ctx.p)
+        return gx, None, None, None
+
+    @classmethod
+    def name_of(cls, ctx):
+        return _SPEC[ctx.op][0]
+
+
+def neg(input):
+    if input.data.dtype.kind != "f":
+        return _make(-input.data, False, None, 0)
+    return Unary.apply(input, K.NEG, 0.0, 0.0)
+
+
+def exp(input):
+    return Unary.apply(input, K.EXP, 0.0, 0.0)
+
+
+def log(input):
+    return Unary.apply(input, K.LOG, 0.0, 0.0)
+
+
+def log1p(input):
+    return Unary.apply(input, K.LOG1P, 0.0, 0.0)
+
+
+def sqrt(input):
+    return Unary.apply(input, K.SQRT, 0.0, 0.0)
+
+
+def rsqrt(input):
+    return Unary.apply(input, K.RSQRT, 0.0, 0.0)
+
+
+def abs(input):
+    return Unary.apply(input, K.ABS, 0.0, 0.0)
+
+
+def sign(input):
+    return Unary.apply(input, K.SIGN, 0.0, 0.0)
+
+
+def sin(input):
+    return Unary.apply(input, K.SIN, 0.0, 0.0)
+
+
+def cos(input):
+    return Unary.apply(input, K.COS, 0.0, 0.0)
+
+
+def tanh(input):
+    return Unary.apply(input, K.TANH, 0.0, 0.0)
+
+
+def sigmoid(input):
+    return Unary.apply(input, K.SIGMOID, 0.0, 0.0)
+
+
+def relu(input):
+    return Unary.apply(input, K.RELU, 0.0, 0.0)
+
+
+def clamp(input, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        from .binary import maximum, minimum
+        out = input if min is None else maximum(input, min)
+        return out if max is None else minimum(out, max)
+    lo = -np.inf if min is None else float(min)
+    hi = np.inf if max is None else float(max)
+    return Unary.apply(input, K.CLAMP, lo, hi)
+
+
+clip = clamp
+absolute = abs
+negative = neg

@@ -1,0 +1,164 @@
+"""The one place that decides numba options and the on-disk cache policy for every kernel.
+
+Policy (why each choice, measured numbers in README "JIT and caching"):
+- ``fastmath`` uses the flag set {nsz, arcp, contract, reassoc}: it lets LLVM vectorise
+  reductions but keeps NaN/Inf semantics (no ``nnan``/``ninf``, which delete NaN checks).
+- ``error_model='numpy'``: division by zero gives inf/nan like NumPy instead of raising.
+- Cache: numba's own cache keys an entry on the *caller's* file only, so an edited helper in
+  another kernels file can leave stale machine code behind. We stamp each kernels file with a
+  hash of its source, of every kernels module it imports (transitively), of this file (the
+  options) and of numba's and Python's versions, and keep its entries in a directory named
+  after that stamp: an edit selects a fresh directory for exactly the files it can affect. The directory is ``$JITGRAD_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/jitgrad`` (or
+  ``~/.cache/jitgrad``), else a per-user temp directory; if none is writable the cache is off.
+  ``JITGRAD_DISABLE_CACHE=1`` turns it off (cold-start benchmarks). A corrupt or truncated
+  entry is dropped and recompiled instead of crashing. Users' own numba functions keep
+  numba's default locations (we never touch NUMBA_CACHE_DIR).
+- The locator plugs into numba's caching classes (``numba.core.caching``), a private API: numba
+  is pinned below the next minor version in pyproject.toml and tests/test_jit_cache.py covers it.
+"""
+import ast
+import hashlib
+import os
+import sys
+import tempfile
+import warnings
+
+import numba
+from numba.core import caching
+
+FASTMATH = frozenset({"nsz", "arcp", "contract", "reassoc"})
+OPTIONS = dict(nogil=True, error_model="numpy", fastmath=set(FASTMATH))
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _kernel_imports(source):
+    """Names of the kernels modules a kernels file imports (``from .x import``, ``from . import x``)."""
+    deps = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                deps.add(node.module.split(".")[0])
+            else:
+                deps.update(a.name for a in node.names)
+    return deps
+
+
+def _file_stamps():
+    """{module name: stamp} for every kernels file; a stamp covers the file and its imports."""
+    sources, deps = {}, {}
+    for name in sorted(os.listdir(_HERE)):
+        if name.endswith(".py"):
+            with open(os.path.join(_HERE, name), "rb") as f:
+                sources[name[:-3]] = f.read()
+            deps[name[:-3]] = _kernel_imports(sources[name[:-3]]) | {"_jit"}
+    env = (numba.__version__ + sys.version).encode()
+    stamps = {}
+    for mod in sources:
+        closure, todo = set(), [mod]
+        while todo:
+            m = todo.pop()
+            if m in closure or m not in sources:
+                continue
+            closure.add(m)
+            todo.extend(deps[m])
+        h = hashlib.sha256(env)
+        for m in sorted(closure):
+            h.update(m.encode() + b"\0" + sources[m])
+        stamps[mod] = h.hexdigest()[:16]
+    return stamps
+
+
+def _writable_dir(path):
+    try:
+        os.makedirs(path, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+        return True
+    except OSError:
+        return False
+
+
+def _candidate_roots():
+    env = os.environ.get("JITGRAD_CACHE_DIR")
+    if env:
+        yield env
+        return
+    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    yield os.path.join(xdg, "jitgrad")
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    yield os.path.join(tempfile.gettempdir(), f"jitgrad-cache-{uid}")
+
+
+def _choose_cache_dir():
+    if os.environ.get("JITGRAD_DISABLE_CACHE", "") not in ("", "0"):
+        return None
+    for root in _candidate_roots():
+        if _writable_dir(root):
+            return root
+    return None
+
+
+STAMPS = _file_stamps()
+CACHE_DIR = _choose_cache_dir()
+
+
+class _KernelsLocator(caching._CacheLocator):
+    """A kernel's entries live in CACHE_DIR/<module>-<stamp>; the stamp is also the freshness."""
+
+    def __init__(self, py_func, py_file):
+        self._lineno = py_func.__code__.co_firstlineno
+        mod = os.path.splitext(os.path.basename(py_file))[0]
+        self._stamp = STAMPS.get(mod, "unknown")
+        self._path = os.path.join(CACHE_DIR, f"{mod}-{self._stamp}")
+
+    def get_cache_path(self):
+        return self._path
+
+    def get_source_stamp(self):
+        return self._stamp
+
+    def get_disambiguator(self):
+        return str(self._lineno)
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        return cls(py_func, py_file)
+
+
+class _KernelsCacheImpl(caching.CompileResultCacheImpl):
+    _locator_classes = [_KernelsLocator]
+
+
+class _KernelsCache(caching.FunctionCache):
+    """numba's FunctionCache with our locator, and a corrupt entry treated as a miss."""
+
+    _impl_class = _KernelsCacheImpl
+
+    def load_overload(self, sig, target_context):
+        try:
+            return super().load_overload(sig, target_context)
+        except Exception as exc:  # truncated / foreign file: drop the index, recompile
+            warnings.warn(f"jitgrad: discarding unreadable kernel cache entry for "
+                          f"{self._name} ({type(exc).__name__}: {exc}); recompiling",
+                          RuntimeWarning, stacklevel=2)
+            try:
+                os.unlink(self._cache_file._index_path)
+            except OSError:
+                pass
+            return None
+
+    def save_overload(self, sig, data):
+        try:
+            super().save_overload(sig, data)
+        except OSError:  # cache dir vanished or became read-only: keep running uncached
+            pass
+
+
+def kernel(fn=None, *, parallel=False):
+    """Decorate a kernel: ``@kernel`` or ``@kernel(parallel=True)``; options and cache from here."""
+    def wrap(f):
+        disp = numba.njit(parallel=parallel, **OPTIONS)(f)
+        if CACHE_DIR is not None:
+            disp._cache = _KernelsCache(f)
+        return disp
+    return wrap(fn) if fn is not None else wrap

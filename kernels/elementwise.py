@@ -1,0 +1,202 @@
+"""Elementwise math: op-coded unary and binary kernels, forward and backward side by side.
+
+Calling convention (measured, see README "Kernel calling convention"): every array is passed
+flat (1-D, C-contiguous, one dtype), so each kernel compiles once per dtype, whatever the
+tensors' rank. The op is an integer code branched on *outside* the inner loop, so one compiled
+kernel serves every op of its family (few compiles: cold start and CI time stay small).
+Broadcasting is described by a coalesced shape and per-input element strides (0 = broadcast).
+"""
+import numpy as np
+
+from ._jit import kernel
+
+# binary op codes
+ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, MAX_MASK, POW_GRAD_BASE, POW_GRAD_EXP = range(10)
+
+# unary op codes
+(NEG, EXP, LOG, LOG1P, SQRT, RSQRT, ABS, SIGN, SIN, COS, TANH, SIGMOID, RELU, CLAMP,
+ SCALE) = range(15)
+
+
+@kernel
+def _binary_row(op, a, ia, sa, b, ib, sb, out, io, n):
+    """out[io+j] = op(a[ia+j*sa], b[ib+j*sb]) for j < n."""
+    if op == ADD:
+        for j in range(n):
+            out[io + j] = a[ia + j * sa] + b[ib + j * sb]
+    elif op == SUB:
+        for j in range(n):
+            out[io + j] = a[ia + j * sa] - b[ib + j * sb]
+    elif op == MUL:
+        for j in range(n):
+            out[io + j] = a[ia + j * sa] * b[ib + j * sb]
+    elif op == DIV:
+        for j in range(n):
+            out[io + j] = a[ia + j * sa] / b[ib + j * sb]
+    elif op == POW:
+        for j in range(n):
+            out[io + j] = a[ia + j * sa] ** b[ib + j * sb]
+    elif op == MAXIMUM:  # NaN propagates, as torch.maximum
+        for j in range(n):
+            x, y = a[ia + j * sa], b[ib + j * sb]
+            out[io + j] = x if (x >= y or x != x) else y
+    elif op == MINIMUM:
+        for j in range(n):
+            x, y = a[ia + j * sa], b[ib + j * sb]
+            out[io + j] = x if (x <= y or x != x) else y
+    elif op == MAX_MASK:  # d maximum(a, b) / da: 1 where a > b, 1/2 at ties
+        for j in range(n):
+            x, y = a[ia + j * sa], b[ib + j * sb]
+            out[io + j] = 1.0 if x > y else (0.5 if x == y else 0.0)
+    elif op == POW_GRAD_BASE:  # d a**b / da = b * a**(b-1)  (0 where b == 0)
+        for j in range(n):
+            x, y = a[ia + j * sa], b[ib + j * sb]
+            out[io + j] = 0.0 if y == 0 else y * x ** (y - 1)
+    elif op == POW_GRAD_EXP:  # d a**b / db = a**b * log(a)  (0 where a == 0 and b >= 0)
+        for j in range(n):
+            x, y = a[ia + j * sa], b[ib + j * sb]
+            out[io + j] = 0.0 if (x == 0 and y >= 0) else x ** y * np.log(x)
+
+
+@kernel
+def binary_same(op, a, b, out):
+    """out = op(a, b) for equal-size flat arrays."""
+    _binary_row(op, a, 0, 1, b, 0, 1, out, 0, out.size)
+
+
+@kernel
+def binary_broadcast(op, a, b, out, shape, sa, sb):
+    """out = op(a, b) over the broadcast index space `shape`, inputs read with strides sa, sb."""
+    nd = shape.size
+    n = shape[nd - 1]
+    if n == 0 or out.size == 0:
+        return
+    idx = np.zeros(nd, np.int64)
+    ia = 0
+    ib = 0
+    for r in range(out.size // n):
+        _binary_row(op, a, ia, sa[nd - 1], b, ib, sb[nd - 1], out, r * n, n)
+        d = nd - 2
+        while d >= 0:
+            idx[d] += 1
+            ia += sa[d]
+            ib += sb[d]
+            if idx[d] < shape[d]:
+                break
+            ia -= sa[d] * shape[d]
+            ib -= sb[d] * shape[d]
+            idx[d] = 0
+            d -= 1
+
+
+@kernel
+def unary_forward(op, x, out, p0, p1):
+    """out = op(x); p0, p1 are the op's scalar parameters (clamp bounds, scale)."""
+    n = x.size
+    if op == NEG:
+        for i in range(n):
+            out[i] = -x[i]
+    elif op == EXP:
+        for i in range(n):
+            out[i] = np.exp(x[i])
+    elif op == LOG:
+        for i in range(n):
+            out[i] = np.log(x[i])
+    elif op == LOG1P:
+        for i in range(n):
+            out[i] = np.log1p(x[i])
+    elif op == SQRT:
+        for i in range(n):
+            out[i] = np.sqrt(x[i])
+    elif op == RSQRT:
+        for i in range(n):
+            out[i] = 1.0 / np.sqrt(x[i])
+    elif op == ABS:
+        for i in range(n):
+            out[i] = abs(x[i])
+    elif op == SIGN:
+        for i in range(n):
+            v = x[i]
+            out[i] = 1.0 if v > 0 else (-1.0 if v < 0 else (0.0 if v == 0 else v))
+    elif op == SIN:
+        for i in range(n):
+            out[i] = np.sin(x[i])
+    elif op == COS:
+        for i in range(n):
+            out[i] = np.cos(x[i])
+    elif op == TANH:
+        for i in range(n):
+            out[i] = np.tanh(x[i])
+    elif op == SIGMOID:  # stable for large |x|
+        for i in range(n):
+            v = x[i]
+            if v >= 0:
+                out[i] = 1.0 / (1.0 + np.exp(-v))
+            else:
+                e = np.exp(v)
+                out[i] = e / (1.0 + e)
+    elif op == RELU:
+        for i in range(n):
+            v = x[i]
+            out[i] = v if v > 0 else (v if v != v else 0.0)
+    elif op == CLAMP:  # min(max(x, p0), p1); NaN propagates
+        for i in range(n):
+            v = x[i]
+            v = p0 if v < p0 else v
+            out[i] = p1 if v > p1 else v
+    elif op == SCALE:
+        for i in range(n):
+            out[i] = x[i] * p0
+
+
+@kernel
+def unary_backward(op, x, y, gy, gx, p0, p1):
+    """gx = gy * op'(x), written with y = op(x) where that is cheaper."""
+    n = gy.size
+    if op == NEG:
+        for i in range(n):
+            gx[i] = -gy[i]
+    elif op == EXP:
+        for i in range(n):
+            gx[i] = gy[i] * y[i]
+    elif op == LOG:
+        for i in range(n):
+            gx[i] = gy[i] / x[i]
+    elif op == LOG1P:
+        for i in range(n):
+            gx[i] = gy[i] / (1.0 + x[i])
+    elif op == SQRT:
+        for i in range(n):
+            gx[i] = gy[i] / (2.0 * y[i])
+    elif op == RSQRT:
+        for i in range(n):
+            gx[i] = -0.5 * gy[i] * y[i] * y[i] * y[i]
+    elif op == ABS:
+        for i in range(n):
+            v = x[i]
+            gx[i] = gy[i] * (1.0 if v > 0 else (-1.0 if v < 0 else 0.0))
+    elif op == SIGN:
+        for i in range(n):
+            gx[i] = 0.0
+    elif op == SIN:
+        for i in range(n):
+            gx[i] = gy[i] * np.cos(x[i])
+    elif op == COS:
+        for i in range(n):
+            gx[i] = -gy[i] * np.sin(x[i])
+    elif op == TANH:
+        for i in range(n):
+            gx[i] = gy[i] * (1.0 - y[i] * y[i])
+    elif op == SIGMOID:
+        for i in range(n):
+            gx[i] = gy[i] * y[i] * (1.0 - y[i])
+    elif op == RELU:
+        for i in range(n):
+            gx[i] = gy[i] if y[i] > 0 else 0.0
+    elif op == CLAMP:  # gradient passes where p0 <= x <= p1 (torch: boundaries included)
+        for i in range(n):
+            v = x[i]
+            gx[i] = gy[i] if (v >= p0 and v <= p1) else 0.0
+    elif op == SCALE:
+        for i in range(n):
+            gx[i] = gy[i] * p0
