@@ -65,6 +65,31 @@ def binary_same(op, a, b, out):
 
 
 @kernel
+def binary_backward_same(op, g, a, b, y, ga, gb):
+    """ga, gb = g * d op(a, b) / da, g * d op(a, b) / db for equal-size flat arrays (y = op(a, b))."""
+    n = g.size
+    if op == MUL:
+        for i in range(n):
+            ga[i] = g[i] * b[i]
+            gb[i] = g[i] * a[i]
+    elif op == DIV:
+        for i in range(n):
+            q = g[i] / b[i]
+            ga[i] = q
+            gb[i] = -q * y[i]
+    elif op == MAXIMUM or op == MINIMUM:  # ties split the gradient evenly, as torch
+        for i in range(n):
+            x, z = a[i], b[i]
+            if x == z:
+                ga[i] = 0.5 * g[i]
+            elif (x > z) == (op == MAXIMUM):
+                ga[i] = g[i]
+            else:
+                ga[i] = 0.0
+            gb[i] = g[i] - ga[i]
+
+
+@kernel
 def binary_broadcast(op, a, b, out, shape, sa, sb):
     """out = op(a, b) over the broadcast index space `shape`, inputs read with strides sa, sb."""
     nd = shape.size

@@ -6,6 +6,7 @@ total gradient once (hooks see it once), then accumulate into ``.grad``.
 import numpy as np
 
 from ..tensor import Tensor, _make
+from .function import _FREED_MSG, Context
 
 
 def _as_array(g, like):
@@ -36,71 +37,60 @@ def _accumulate_leaf(leaf, g):
         leaf.grad += g
 
 
-def _check(node, i, g, meta):
-    shape, dtype = meta
-    if type(g) is not np.ndarray:
-        g = np.asarray(g, dtype=dtype)
-    if g.shape != shape:
-        raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - "
-                           f"got shape {g.shape} but expected shape compatible with {shape}")
-    if g.dtype != dtype:
-        g = g.astype(dtype)
-    return g
-
-
 def _add(a, b):
     return b if a is None else (a if b is None else a + b)
 
 
 def run_backward(roots, root_grads, retain_graph=False, capture=None):
     """Propagate root_grads from roots. Without ``capture`` gradients accumulate into leaves'
-    ``.grad``; with ``capture`` ({id(tensor): None}) only those tensors' gradients are collected
-    and returned in it, and no ``.grad`` is touched."""
+    ``.grad``; with ``capture`` ({id(leaf) or (id(node), slot): None}) only those gradients are
+    collected (returned in it), and no ``.grad`` is touched."""
     grads = {}   # id(node) -> list of per-output grads; id(leaf) -> summed grad
-    objs = {}    # id -> node or leaf, kept for the walk
-    deps = {}
+    objs = {}    # id -> node or leaf reached
     stack = []
     for t, g in zip(roots, root_grads):
         fn = t.grad_fn
-        obj, slot = (fn, t._out_idx) if fn is not None else (t, -1)
-        k = id(obj)
+        if fn is None:
+            k = id(t)
+            objs[k] = t
+            grads[k] = _add(grads.get(k), g)
+            continue
+        k = id(fn)
         if k not in objs:
-            objs[k] = obj
-            if slot >= 0:
-                stack.append(obj)
-        _deposit(grads, obj, k, slot, g)
-    roots_nodes = list(stack)
-    seen = set(objs)
-    while stack:
-        node = stack.pop()
-        for e in node.next:
-            if e is None:
-                continue
-            obj = e[0]
-            k = id(obj)
-            deps[k] = deps.get(k, 0) + 1
-            if k not in seen:
-                seen.add(k)
-                objs[k] = obj
-                if e[1] >= 0:
-                    stack.append(obj)
-    ready = [n for n in roots_nodes if id(n) not in deps]
-    for k, obj in objs.items():  # leaf roots with nothing flowing into them
-        if k not in deps and isinstance(obj, Tensor) and k in grads:
+            objs[k] = fn
+            stack.append(fn)
+            grads[k] = [None] * (len(fn.out_meta) if fn.out_meta else 1)
+        buf = grads[k]
+        buf[t._out_idx] = _add(buf[t._out_idx], g)
+    root_nodes = list(stack)
+    deps = _count_dependencies(stack, objs)
+    for k, obj in list(objs.items()):  # leaf roots nothing else flows into
+        if k not in deps and obj.__class__ is not Context and k in grads:
             _finish_leaf(obj, grads.pop(k), capture)
+    ready = [n for n in root_nodes if id(n) not in deps]
     while ready:
         node = ready.pop()
-        buf = grads.pop(id(node), None)
-        gin = _call_backward(node, buf, capture, retain_graph)
+        gin = _call_backward(node, grads.pop(id(node), None), capture, retain_graph)
+        meta = node.in_meta
         for i, e in enumerate(node.next):
             if e is None:
                 continue
             obj, slot = e
-            g = gin[i] if gin is not None else None
             k = id(obj)
+            g = gin[i] if gin is not None else None
             if g is not None:
-                g = _check(node, i, g, node.in_meta[i])
-                _deposit(grads, obj, k, slot, g)
+                shape, dtype = meta[i]
+                if type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
+                    g = _checked(node, i, g, shape, dtype)
+                if slot < 0:
+                    prev = grads.get(k)
+                    grads[k] = g if prev is None else prev + g
+                else:
+                    buf = grads.get(k)
+                    if buf is None:
+                        buf = grads[k] = [None] * (len(obj.out_meta) if obj.out_meta else 1)
+                    prev = buf[slot]
+                    buf[slot] = g if prev is None else prev + g
             left = deps[k] - 1
             deps[k] = left
             if left == 0:
@@ -113,45 +103,67 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
     return capture
 
 
-def _deposit(grads, obj, k, slot, g):
-    if slot < 0:
-        grads[k] = _add(grads.get(k), g)
-        return
-    buf = grads.get(k)
-    if buf is None:
-        n = len(obj.out_meta) if getattr(obj, "out_meta", None) else 1
-        buf = grads[k] = [None] * n
-    buf[slot] = _add(buf[slot], g)
+def _count_dependencies(stack, objs):
+    """Number of graph edges into every node and leaf reachable from the nodes on `stack`."""
+    deps = {}
+    while stack:
+        node = stack.pop()
+        for e in node.next:
+            if e is None:
+                continue
+            obj = e[0]
+            k = id(obj)
+            n = deps.get(k)
+            if n is None:
+                deps[k] = 1
+                if k not in objs:
+                    objs[k] = obj
+                    if e[1] >= 0:
+                        stack.append(obj)
+            else:
+                deps[k] = n + 1
+    return deps
+
+
+def _checked(node, i, g, shape, dtype):
+    if isinstance(g, Tensor):
+        g = g.data
+    g = np.asarray(g)
+    if g.shape != shape:
+        raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - "
+                           f"got shape {g.shape} but expected shape compatible with {shape}")
+    return g.astype(dtype) if g.dtype != dtype else g
 
 
 def _finish_leaf(leaf, g, capture):
     if leaf._hooks:
         g = _run_hooks(leaf._hooks, g)
     if capture is not None:
-        if id(leaf) in capture:
-            capture[id(leaf)] = _add(capture[id(leaf)], g)
+        k = id(leaf)
+        if k in capture:
+            capture[k] = _add(capture[k], g)
     else:
         _accumulate_leaf(leaf, g)
 
 
 def _call_backward(node, buf, capture, retain_graph):
-    if buf is None or all(g is None for g in buf):
-        if not retain_graph:
-            node.free()
+    if buf is None:
+        return None
+    if len(buf) == 1:
+        if buf[0] is None:
+            return None
+    elif all(g is None for g in buf):
         return None
     if node._freed:
-        raise RuntimeError("Trying to backward through the graph a second time (or directly "
-                           "access saved tensors after they have already been freed). Specify "
-                           "retain_graph=True if you need to backward through the graph a second "
-                           "time.")
+        raise RuntimeError(_FREED_MSG)
     if node.out_hooks:
         for slot, hooks in node.out_hooks.items():
             if buf[slot] is not None:
                 buf[slot] = _run_hooks(hooks, buf[slot])
-    if node.out_retain:
+    if node.out_retain and capture is None:
         for slot, ref in node.out_retain.items():
             t = ref()
-            if t is not None and buf[slot] is not None and capture is None:
+            if t is not None and buf[slot] is not None:
                 t.grad = buf[slot].copy() if t.grad is None else t.grad + buf[slot]
     if capture is not None:
         for slot, g in enumerate(buf):

@@ -16,18 +16,18 @@ _FREED_MSG = ("Trying to backward through the graph a second time (or directly a
 class Context:
     """Per-call state shared by forward and backward; it is also the graph node.
 
-    Ops may set any other attribute on it (shapes, axes, flags)."""
+    ``needs_input_grad[i]`` says whether input i needs a gradient; in a recorded node,
+    ``in_meta[i]`` is input i's (shape, dtype) when it needs one. Ops may set any other
+    attribute (axes, flags). Defaults live on the class so creating a node costs little."""
 
-    __slots__ = ("fn", "needs_input_grad", "next", "in_meta", "out_meta", "_saved",
-                 "_versions", "_freed", "_non_diff", "out_hooks", "out_retain", "__dict__")
-
-    def __init__(self):
-        self._saved = ()
-        self._versions = None
-        self._freed = False
-        self._non_diff = None
-        self.out_hooks = None
-        self.out_retain = None
+    __slots__ = ("fn", "needs_input_grad", "next", "in_meta", "__dict__")
+    _saved = ()
+    _versions = None
+    _freed = False
+    _non_diff = None
+    out_hooks = None
+    out_retain = None
+    out_meta = None
 
     def save_for_backward(self, *arrays):
         self._saved = arrays
@@ -84,35 +84,44 @@ class Function:
     def apply(cls, *args):
         ctx = Context()
         ctx.fn = cls
+        arrays = []
+        needs = []
         record = False
-        if _grad_state.enabled:
-            needs = []
-            for a in args:
-                r = isinstance(a, Tensor) and a._requires_grad
-                needs.append(r)
+        enabled = _grad_state.enabled
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                r = enabled and a._requires_grad
                 record = record or r
-            ctx.needs_input_grad = tuple(needs)
-        else:
-            ctx.needs_input_grad = (False,) * len(args)
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+                needs.append(r)
+            else:
+                arrays.append(a)
+                needs.append(False)
+        ctx.needs_input_grad = needs
         out = cls.forward(ctx, *arrays)
         if type(out) is tuple:
             return _wrap_many(ctx, out, args, record)
-        if not record:
+        if not record or (ctx._non_diff is not None and id(out) in ctx._non_diff):
             return _make(out, False, None, 0)
         t = _make(out, True, ctx, 0)
-        if ctx._non_diff is not None and id(out) in ctx._non_diff:
-            t._requires_grad = False
-            t.grad_fn = None
-        _record(ctx, args, (t,))
+        _record(ctx, args, needs, (t,))
         return t
 
 
-def _record(ctx, args, outputs):
-    ctx.next = tuple(_edge(a) if isinstance(a, Tensor) and a._requires_grad else None
-                     for a in args)
-    ctx.in_meta = tuple((a.data.shape, a.data.dtype) if isinstance(a, Tensor) else None
-                        for a in args)
+def _record(ctx, args, needs, outputs):
+    """Make ctx a graph node: an edge per input (its producer and output slot, or the leaf)."""
+    edges = []
+    meta = []
+    for a, r in zip(args, needs):
+        if r:
+            fn = a.grad_fn
+            edges.append((fn, a._out_idx) if fn is not None else (a, -1))
+            meta.append((a.data.shape, a.data.dtype))
+        else:
+            edges.append(None)
+            meta.append(None)
+    ctx.next = edges
+    ctx.in_meta = meta
     if ctx._saved:
         ctx._versions = [_version_of(s, args, outputs) for s in ctx._saved]
 
@@ -135,5 +144,5 @@ def _wrap_many(ctx, outs, args, record):
         tensors.append(_make(o, diff, ctx if diff else None, i))
     if record:
         ctx.out_meta = tuple((o.shape, o.dtype) for o in outs)
-        _record(ctx, args, tensors)
+        _record(ctx, args, ctx.needs_input_grad, tensors)
     return tuple(tensors)

@@ -4,7 +4,7 @@
 """
 from .basic import *  # noqa: F401,F403
 from .basic import cast, clone, eq, ge, gt, le, lt, ne  # noqa: F401
-from .binary import (add, div, divide, maximum, minimum, mul, multiply, pow, rdiv,  # noqa: F401
+from .binary import (add, add_op, sub_op, div, divide, maximum, minimum, mul, multiply, pow, rdiv,  # noqa: F401
                      rpow, rsub, sub, subtract, true_divide)
 from .broadcast import sum_to  # noqa: F401
 from .inplace import iadd, isub, imul, idiv, add_, sub_, mul_, div_  # noqa: F401
@@ -31,7 +31,7 @@ TENSOR_METHODS = [
 ]
 
 TENSOR_OPERATORS = {
-    "__add__": "add", "__radd__": "add", "__sub__": "sub", "__rsub__": "rsub",
+    "__add__": "add_op", "__radd__": "add_op", "__sub__": "sub_op", "__rsub__": "rsub",
     "__mul__": "mul", "__rmul__": "mul", "__truediv__": "div", "__rtruediv__": "rdiv",
     "__pow__": "pow", "__rpow__": "rpow", "__matmul__": "matmul", "__rmatmul__": "rmatmul",
     "__neg__": "neg", "__abs__": "abs", "__lt__": "lt", "__le__": "le", "__gt__": "gt",

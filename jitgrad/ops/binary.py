@@ -21,6 +21,12 @@ def _operand(x, dtype):
 def binary(op, name, a, b, floating=False, out=None):
     """out = a (op) b: promote (to float when `floating`), broadcast, run the op-coded kernel.
     A given `out` (C-contiguous, of the result's dtype and shape) is written in place."""
+    if (out is None and type(a) is np.ndarray and type(b) is np.ndarray and a.dtype is b.dtype
+            and a.shape == b.shape and a.flags.c_contiguous and b.flags.c_contiguous
+            and (not floating or a.dtype.kind == "f")):
+        out = np.empty(a.shape, a.dtype)  # the common case, kept lean: ~1 us in all
+        K.binary_same(op, a.ravel(), b.ravel(), out.ravel())
+        return out
     dtype = result_type(a, b) if out is None else out.dtype
     if floating and dtype.kind != "f":
         dtype = np.dtype(np.float32)
@@ -29,7 +35,7 @@ def binary(op, name, a, b, floating=False, out=None):
     if a.shape == b.shape:
         if out is None:
             out = np.empty(a.shape, dtype)
-        K.binary_same(op, a.reshape(-1), b.reshape(-1), out.reshape(-1))
+        K.binary_same(op, a.ravel(), b.ravel(), out.ravel())
         return out
     out_shape, shape, sa, sb = broadcast_plan(name, a.shape, b.shape)
     if out is None:
@@ -37,38 +43,49 @@ def binary(op, name, a, b, floating=False, out=None):
     elif out.shape != out_shape:
         raise ValueError(f"{name}_: output with shape {out.shape} doesn't match the broadcast "
                          f"shape {out_shape}")
-    K.binary_broadcast(op, a.reshape(-1), b.reshape(-1), out.reshape(-1), shape, sa, sb)
+    K.binary_broadcast(op, a.ravel(), b.ravel(), out.ravel(), shape, sa, sb)
     return out
 
 
-def _shape(x):
-    return x.shape if type(x) is np.ndarray else ()
+def _fused_backward(op, g, a, b, y):
+    """Both gradients of a same-shape binary op in one kernel pass, or None if shapes differ."""
+    if not (type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape == g.shape
+            and a.dtype is b.dtype is g.dtype):
+        return None
+    g, a, b = contiguous(g), contiguous(a), contiguous(b)
+    ga = np.empty(g.shape, g.dtype)
+    gb = np.empty(g.shape, g.dtype)
+    yf = g if y is None else contiguous(y)
+    K.binary_backward_same(op, g.ravel(), a.ravel(), b.ravel(), yf.ravel(), ga.ravel(),
+                           gb.ravel())
+    return ga, gb
+
+
+def _reduce_to_inputs(ctx, ga, gb):
+    """Undo broadcasting of the two inputs' gradients (None where not needed)."""
+    ma, mb = ctx.in_meta
+    return (sum_to(ga, ma[0]) if ma is not None and ga is not None else None,
+            sum_to(gb, mb[0]) if mb is not None and gb is not None else None)
 
 
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
         return binary(K.ADD, "add", a, b)
 
     @staticmethod
     def backward(ctx, g):
-        sa, sb = ctx.shapes
-        na, nb = ctx.needs_input_grad
-        return (sum_to(g, sa) if na else None), (sum_to(g, sb) if nb else None)
+        return _reduce_to_inputs(ctx, g, g)
 
 
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
         return binary(K.SUB, "sub", a, b)
 
     @staticmethod
     def backward(ctx, g):
-        sa, sb = ctx.shapes
-        na, nb = ctx.needs_input_grad
-        return (sum_to(g, sa) if na else None), (sum_to(-g, sb) if nb else None)
+        return _reduce_to_inputs(ctx, g, -g if ctx.needs_input_grad[1] else None)
 
 
 class Mul(Function):
@@ -76,16 +93,17 @@ class Mul(Function):
     def forward(ctx, a, b):
         na, nb = ctx.needs_input_grad
         ctx.save_for_backward(a if nb else None, b if na else None)
-        ctx.shapes = (_shape(a), _shape(b))
         return binary(K.MUL, "mul", a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        sa, sb = ctx.shapes
-        ga = sum_to(binary(K.MUL, "mul", g, b), sa) if b is not None else None
-        gb = sum_to(binary(K.MUL, "mul", g, a), sb) if a is not None else None
-        return ga, gb
+        if a is not None and b is not None:
+            both = _fused_backward(K.MUL, g, a, b, None)
+            if both is not None:
+                return both
+        return _reduce_to_inputs(ctx, binary(K.MUL, "mul", g, b) if b is not None else None,
+                                 binary(K.MUL, "mul", g, a) if a is not None else None)
 
 
 class Div(Function):
@@ -93,36 +111,33 @@ class Div(Function):
     def forward(ctx, a, b):
         out = binary(K.DIV, "div", a, b, floating=True)
         ctx.save_for_backward(b, out if ctx.needs_input_grad[1] else None)
-        ctx.shapes = (_shape(a), _shape(b))
         return out
 
     @staticmethod
     def backward(ctx, g):
         b, out = ctx.saved_tensors
-        sa, sb = ctx.shapes
+        if out is not None and ctx.needs_input_grad[0]:
+            both = _fused_backward(K.DIV, g, out, b, out)
+            if both is not None:
+                return both
         ga = binary(K.DIV, "div", g, b)  # g / b
-        gb = sum_to(-binary(K.MUL, "mul", ga, out), sb) if out is not None else None
-        return (sum_to(ga, sa) if ctx.needs_input_grad[0] else None), gb
+        gb = -binary(K.MUL, "mul", ga, out) if out is not None else None  # -g a / b^2
+        return _reduce_to_inputs(ctx, ga, gb)
 
 
 class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        ctx.shapes = (_shape(a), _shape(b))
         return binary(K.POW, "pow", a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        sa, sb = ctx.shapes
         na, nb = ctx.needs_input_grad
-        ga = gb = None
-        if na:
-            ga = sum_to(binary(K.MUL, "pow", g, binary(K.POW_GRAD_BASE, "pow", a, b)), sa)
-        if nb:
-            gb = sum_to(binary(K.MUL, "pow", g, binary(K.POW_GRAD_EXP, "pow", a, b)), sb)
-        return ga, gb
+        ga = binary(K.MUL, "pow", g, binary(K.POW_GRAD_BASE, "pow", a, b)) if na else None
+        gb = binary(K.MUL, "pow", g, binary(K.POW_GRAD_EXP, "pow", a, b)) if nb else None
+        return _reduce_to_inputs(ctx, ga, gb)
 
 
 class _Extremum(Function):
@@ -132,18 +147,19 @@ class _Extremum(Function):
     @classmethod
     def forward(cls, ctx, a, b):
         ctx.save_for_backward(a, b)
-        ctx.shapes = (_shape(a), _shape(b))
         return binary(cls.op, cls.name, a, b)
 
     @classmethod
     def backward(cls, ctx, g):
         a, b = ctx.saved_tensors
-        sa, sb = ctx.shapes
+        both = _fused_backward(cls.op, g, a, b, None)
+        if both is not None:
+            return both
         mask = binary(K.MAX_MASK, cls.name, a, b) if cls.a_first else \
             binary(K.MAX_MASK, cls.name, b, a)
         ga = binary(K.MUL, cls.name, g, mask)
         gb = binary(K.SUB, cls.name, g, ga)
-        return sum_to(ga, sa), sum_to(gb, sb)
+        return _reduce_to_inputs(ctx, ga, gb)
 
 
 class Maximum(_Extremum):
@@ -152,6 +168,11 @@ class Maximum(_Extremum):
 
 class Minimum(_Extremum):
     op, name, a_first = K.MINIMUM, "minimum", False
+
+
+def add_op(input, other):
+    """``input + other`` (operators skip the alpha keyword: per-op overhead matters)."""
+    return Add.apply(input, other)
 
 
 def add(input, other, alpha=1):
@@ -163,6 +184,10 @@ def add(input, other, alpha=1):
 def sub(input, other, alpha=1):
     if alpha != 1:
         other = mul(other, alpha)
+    return Sub.apply(input, other)
+
+
+def sub_op(input, other):
     return Sub.apply(input, other)
 
 

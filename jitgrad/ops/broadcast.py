@@ -84,5 +84,5 @@ def sum_to(g, shape):
         plan = _sum_to_plans[key] = reduce_plan(g.shape, axes)
     out = np.empty(shape, g.dtype)
     g = contiguous(g)
-    _reduce.sum_strided(g.reshape(-1), plan[0], plan[1], out.reshape(-1))
+    _reduce.sum_strided(g.ravel(), plan[0], plan[1], out.ravel())
     return out

@@ -30,7 +30,7 @@ def _float_input(x, name):
 
 def unary(op, x, p0=0.0, p1=0.0):
     out = np.empty(x.shape, x.dtype)
-    K.unary_forward(op, x.reshape(-1), out.reshape(-1), p0, p1)
+    K.unary_forward(op, x.ravel(), out.ravel(), p0, p1)
     return out
 
 
@@ -51,9 +51,9 @@ class Unary(Function):
         x, y = ctx.saved_tensors
         g = contiguous(g)
         gx = np.empty(g.shape, g.dtype)
-        xf = (x if x is not None else g).reshape(-1)
-        yf = (y if y is not None else g).reshape(-1)
-        K.unary_backward(ctx.op, xf, yf, g.reshape(-1), gx.reshape(-1), *ctx.p)
+        xf = (x if x is not None else g).ravel()
+        yf = (y if y is not None else g).ravel()
+        K.unary_backward(ctx.op, xf, yf, g.ravel(), gx.ravel(), *ctx.p)
         return gx, None, None, None
 
     @classmethod
