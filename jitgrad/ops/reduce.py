@@ -39,7 +39,7 @@ def _tensor(name, input):
 def _dim(name, dim, axis):
     if axis is None:
         return dim
-    if dim is not None:
+    if dim is not None and dim != ():  # () is amax/amin's default
         raise TypeError(f"{name}(): got both 'dim' and its alias 'axis'")
     return axis
 
