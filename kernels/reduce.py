@@ -33,6 +33,10 @@ def sum_into(x, shape, ostrides, acc):
             for j in range(n):
                 t += x[base + j]
             acc[io] = t
+        elif s == 1:  # a dim-0 sum, say: indexing a slice by j alone lets LLVM vectorise
+            a = acc[io:io + n]
+            for j in range(n):
+                a[j] += x[base + j]
         else:
             for j in range(n):
                 acc[io + j * s] += x[base + j]
@@ -63,38 +67,62 @@ def sum_strided(x, shape, ostrides, out):
 
 
 @kernel
+def row_extremum(op, row):
+    """(max (op MAX) or min of row, number of NaNs in it); row is non-empty."""
+    # Four independent accumulators: ~4x faster than one compare-and-track-index loop (the
+    # index is found by a second scan that stops at the first match).
+    m0 = m1 = m2 = m3 = row[0]
+    nan = 0
+    n = row.size
+    k = 0
+    if op == MAX:
+        while k + 4 <= n:
+            v0, v1, v2, v3 = row[k], row[k + 1], row[k + 2], row[k + 3]
+            m0 = v0 if v0 > m0 else m0
+            m1 = v1 if v1 > m1 else m1
+            m2 = v2 if v2 > m2 else m2
+            m3 = v3 if v3 > m3 else m3
+            nan += (v0 != v0) + (v1 != v1) + (v2 != v2) + (v3 != v3)
+            k += 4
+        for j in range(k, n):
+            v0 = row[j]
+            m0 = v0 if v0 > m0 else m0
+            nan += v0 != v0
+        m0 = m1 if m1 > m0 else m0
+        m2 = m3 if m3 > m2 else m2
+        return (m2 if m2 > m0 else m0), nan
+    while k + 4 <= n:
+        v0, v1, v2, v3 = row[k], row[k + 1], row[k + 2], row[k + 3]
+        m0 = v0 if v0 < m0 else m0
+        m1 = v1 if v1 < m1 else m1
+        m2 = v2 if v2 < m2 else m2
+        m3 = v3 if v3 < m3 else m3
+        nan += (v0 != v0) + (v1 != v1) + (v2 != v2) + (v3 != v3)
+        k += 4
+    for j in range(k, n):
+        v0 = row[j]
+        m0 = v0 if v0 < m0 else m0
+        nan += v0 != v0
+    m0 = m1 if m1 < m0 else m0
+    m2 = m3 if m3 < m2 else m2
+    return (m2 if m2 < m0 else m0), nan
+
+
+@kernel
 def reduce_rows(op, x, n, out, idx, p):
     """out[r] = op(x[r*n : r*n+n]); idx[r] = first position of the extremum (MAX/MIN, NaN wins);
     p = correction (VAR/STD) or order (NORM). Floats accumulate in float64."""
     rows = out.size
-    if op == MAX:
+    if op == MAX or op == MIN:
         for r in range(rows):
-            b = r * n
-            best = x[b]
-            kb = 0
-            for k in range(1, n):
-                if best != best:
+            row = x[r * n:r * n + n]
+            best, nan = row_extremum(op, row)
+            for k in range(n):  # the first extremum, or the first NaN if there is one
+                v = row[k]
+                if (v == best) if nan == 0 else (v != v):
+                    out[r] = v
+                    idx[r] = k
                     break
-                v = x[b + k]
-                if v > best or v != v:
-                    best = v
-                    kb = k
-            out[r] = best
-            idx[r] = kb
-    elif op == MIN:
-        for r in range(rows):
-            b = r * n
-            best = x[b]
-            kb = 0
-            for k in range(1, n):
-                if best != best:
-                    break
-                v = x[b + k]
-                if v < best or v != v:
-                    best = v
-                    kb = k
-            out[r] = best
-            idx[r] = kb
     elif op == PROD:  # t starts as an int: int64 inputs stay exact, floats accumulate in float64
         for r in range(rows):
             b = r * n
@@ -102,19 +130,22 @@ def reduce_rows(op, x, n, out, idx, p):
             for k in range(n):
                 t *= x[b + k]
             out[r] = t
-    elif op == LOGSUMEXP:  # shift by the max (0 if it is infinite, as torch)
+    elif op == LOGSUMEXP:  # shift by the max (none if it is infinite, as torch)
         for r in range(rows):
-            b = r * n
-            m = -np.inf
-            for k in range(n):
-                if x[b + k] > m:
-                    m = x[b + k]
-            if m == np.inf or m == -np.inf:
-                m = 0.0
+            row = x[r * n:r * n + n]
             s = 0.0
-            for k in range(n):
-                s += np.exp(x[b + k] - m)
-            out[r] = np.log(s) + m
+            if n == 0:
+                out[r] = -np.inf
+                continue
+            m, _ = row_extremum(MAX, row)
+            if m == np.inf or m == -np.inf:
+                for k in range(n):
+                    s += np.exp(row[k])
+                out[r] = np.log(s)
+            else:  # x - m keeps x's dtype: float32 inputs use the 2x faster expf
+                for k in range(n):
+                    s += np.exp(row[k] - m)
+                out[r] = np.log(s) + m
     elif op == VAR or op == STD:  # two-pass: mean, then squared deviations
         div = max(n - p, 0.0)
         for r in range(rows):

@@ -97,6 +97,11 @@ def test_max_nan_propagates_with_its_index():
     r = jg.max(x, 0)
     assert np.isnan(r.values.item()) and r.indices.item() == 1
     assert jg.argmin(x).item() == 1
+    y = jg.tensor([[3.0, 1.0, np.nan], [np.nan, 2.0, 5.0]])  # NaN wins wherever it is
+    for f in (jg.max, jg.min):
+        r = f(y, 1)
+        assert np.isnan(r.values.data).all() and r.indices.tolist() == [2, 0]
+    assert jg.argmin(y, 1).tolist() == [2, 0] and np.isnan(jg.amin(y).item())
 
 
 def test_extrema_of_empty_raise():

@@ -48,6 +48,8 @@ def _axes(name, ndim, dim):
     """Sorted non-negative axes for `dim` (int, tuple or list; None or () means all)."""
     if dim is None:
         return tuple(range(ndim))
+    if type(dim) is int and -ndim <= dim < ndim:  # fast path
+        return (dim % ndim,)
     dims = (dim,) if isinstance(dim, (int, np.integer)) else dim
     if not isinstance(dims, (tuple, list)) or any(
             isinstance(d, bool) or not isinstance(d, (int, np.integer)) for d in dims):
@@ -94,6 +96,8 @@ def _floating(name, x):
 
 def _nonempty(name, shape, axes):
     """max/min-like reductions have no identity: a non-empty result needs non-empty rows."""
+    if 0 not in shape:
+        return
     kept = [d for d in range(len(shape)) if d not in axes]
     if _count(shape, axes) == 0 and _count(shape, kept) > 0:
         raise ValueError(f"{name}(): cannot reduce over a zero-size dimension (input shape "
@@ -101,11 +105,13 @@ def _nonempty(name, shape, axes):
 
 
 # ----------------------------------------------------------------------------- layouts
-def _sum_plan(shape, axes):
-    key = (shape, axes)
+def _sum_plan(shape, axes, keepdim):
+    """(output shape, output shape with kept dims, coalesced shape, output strides)."""
+    key = (shape, axes, keepdim)
     plan = _sum_plans.get(key)
     if plan is None:
-        plan = _sum_plans[key] = reduce_plan(shape, axes)
+        plan = _sum_plans[key] = (_out_shape(shape, axes, keepdim), _out_shape(shape, axes, True)
+                                  ) + tuple(reduce_plan(shape, axes))
     return plan
 
 
@@ -143,10 +149,10 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, scale):
-        out = np.empty(_out_shape(x.shape, axes, keepdim), x.dtype)
-        shape, ostrides = _sum_plan(x.shape, axes)
+        out_shape, kept, shape, ostrides = _sum_plan(x.shape, axes, keepdim)
+        out = np.empty(out_shape, x.dtype)
         K.sum_scaled(contiguous(x).reshape(-1), shape, ostrides, out.reshape(-1), scale)
-        ctx.shape, ctx.kept, ctx.scale = x.shape, _out_shape(x.shape, axes, True), scale
+        ctx.shape, ctx.kept, ctx.scale = x.shape, kept, scale
         return out
 
     @staticmethod
@@ -234,8 +240,8 @@ def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None):
     if x.dtype.kind == "f":
         return Sum.apply(input, axes, bool(keepdim), 1.0)
     # integers and bool sum to int64 (no gradient)
-    acc = np.zeros(_out_shape(x.shape, axes, keepdim), np.int64)
-    shape, ostrides = _sum_plan(x.shape, axes)
+    out_shape, _, shape, ostrides = _sum_plan(x.shape, axes, keepdim)
+    acc = np.zeros(out_shape, np.int64)
     K.sum_into(contiguous(x.astype(np.int64, copy=False)).reshape(-1), shape, ostrides,
                acc.reshape(-1))
     return _make(acc, False, None, 0)
