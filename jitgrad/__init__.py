@@ -21,4 +21,7 @@ _bind_ops()
 _apply_env()
 del _TM
 
+from . import nn  # noqa: E402,F401
+from .serialization import load, save  # noqa: E402,F401
+
 __version__ = "0.1.0"

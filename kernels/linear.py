@@ -1,0 +1,78 @@
+"""Dense-layer epilogues around the BLAS GEMM: bias (+ activation) forward, its fused backward,
+and the dropout mask.
+
+Arrays are flat C-contiguous views; a (m, n) matrix is m rows of length n. The activation is an
+int code branched on outside the inner loop, so one compiled kernel per dtype serves them all.
+"""
+import numpy as np
+
+from ._jit import kernel
+
+# activation codes for the epilogue
+ACT_NONE, ACT_RELU, ACT_TANH, ACT_SIGMOID = range(4)
+
+
+@kernel
+def bias_act_forward(act, y, b, n):
+    """y[i, j] = act(y[i, j] + b[j]) in place (b of size 0 means no bias)."""
+    m = y.size // n if n > 0 else 0
+    has_b = b.size > 0
+    for i in range(m):
+        o = i * n
+        if has_b:
+            for j in range(n):
+                y[o + j] += b[j]
+        if act == ACT_RELU:
+            for j in range(n):
+                v = y[o + j]
+                y[o + j] = v if (v > 0 or v != v) else 0.0
+        elif act == ACT_TANH:
+            for j in range(n):
+                y[o + j] = np.tanh(y[o + j])
+        elif act == ACT_SIGMOID:  # stable for large |v|
+            for j in range(n):
+                v = y[o + j]
+                if v >= 0:
+                    y[o + j] = 1.0 / (1.0 + np.exp(-v))
+                else:
+                    e = np.exp(v)
+                    y[o + j] = e / (1.0 + e)
+
+
+@kernel
+def bias_act_backward(act, y, gy, gz, gb, n):
+    """gz = gy * act'(.) written from the output y (not written for ACT_NONE: gz is gy);
+    gb[j] = sum_i gz[i, j] (skipped when gb has size 0)."""
+    m = gy.size // n if n > 0 else 0
+    has_b = gb.size > 0
+    for j in range(gb.size):
+        gb[j] = 0.0
+    for i in range(m):
+        o = i * n
+        if act == ACT_RELU:
+            for j in range(n):
+                gz[o + j] = gy[o + j] if y[o + j] > 0 else 0.0
+        elif act == ACT_TANH:
+            for j in range(n):
+                v = y[o + j]
+                gz[o + j] = gy[o + j] * (1.0 - v * v)
+        elif act == ACT_SIGMOID:
+            for j in range(n):
+                v = y[o + j]
+                gz[o + j] = gy[o + j] * v * (1.0 - v)
+        if has_b:
+            if act == ACT_NONE:
+                for j in range(n):
+                    gb[j] += gy[o + j]
+            else:
+                for j in range(n):
+                    gb[j] += gz[o + j]
+
+
+@kernel
+def dropout_forward(x, u, p, scale, out, m):
+    """m = scale where u >= p else 0 (u uniform in [0, 1)); out = x * m."""
+    for i in range(x.size):
+        s = scale if u[i] >= p else 0.0
+        m[i] = s
+        out[i] = x[i] * s
