@@ -16,25 +16,31 @@ from .util import contiguous
 
 def _expanded(x, shape, dtype):
     """x (array or scalar) as a C-contiguous, writable array of `shape` and `dtype`."""
-    x = np.asarray(x, dtype)
+    if type(x) is not np.ndarray:
+        return np.full(shape, x, dtype)
     if x.shape == shape:
-        return contiguous(x)
-    return np.broadcast_to(x, shape).copy()
+        return contiguous(x) if x.dtype == dtype else x.astype(dtype, order="C")
+    return np.broadcast_to(x.astype(dtype, copy=False), shape).copy()
 
 
 class Where(Function):
     @staticmethod
     def forward(ctx, cond, a, b):
         dtype = result_type(a, b)
+        shape = cond.shape
+        sa = a.shape if type(a) is np.ndarray else shape  # a scalar takes any shape
+        sb = b.shape if type(b) is np.ndarray else shape
         try:
-            shape = np.broadcast_shapes(cond.shape, np.shape(a), np.shape(b))
+            if sa != shape or sb != shape:
+                shape = np.broadcast_shapes(shape, sa, sb)
         except ValueError:
             raise ValueError(f"where(): shapes cannot be broadcast together: condition has "
                              f"shape {cond.shape}, input has shape {np.shape(a)}, other has "
                              f"shape {np.shape(b)}") from None
         out = np.empty(shape, dtype)
-        K.where(_expanded(cond, shape, np.bool_).reshape(-1), _expanded(a, shape, dtype).reshape(-1),
-                _expanded(b, shape, dtype).reshape(-1), out.reshape(-1))
+        K.where(_expanded(cond, shape, np.bool_).reshape(-1),
+                _expanded(a, shape, dtype).reshape(-1), _expanded(b, shape, dtype).reshape(-1),
+                out.reshape(-1))
         ctx.save_for_backward(cond)
         return out
 

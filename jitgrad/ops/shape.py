@@ -4,6 +4,8 @@ All but ``repeat`` (and ``reshape`` of a non-viewable layout) are NumPy views: n
 the output shares its input's storage and version counter (``Function.is_view``), and the
 backward rule is the inverse view (reshape back, inverse permutation) or ``sum_to`` for expand.
 """
+import math
+
 import numpy as np
 
 from ..autograd.function import Function
@@ -18,11 +20,14 @@ _VIEW_ERROR = ("view size is not compatible with input tensor's size and stride 
 # ----------------------------------------------------------------------------- argument helpers
 def _size_arg(op, size):
     """A size given as varargs or as one tuple/list, as a tuple of Python ints."""
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+    if len(size) == 1 and type(size[0]) in (tuple, list):
         size = size[0]
-    if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in size):
-        raise TypeError(f"{op}(): size must be a sequence of ints, got {tuple(size)!r}")
-    return tuple(int(s) for s in size)
+    for s in size:
+        if type(s) is not int:
+            if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+                raise TypeError(f"{op}(): size must be a sequence of ints, got {tuple(size)!r}")
+            return tuple(int(v) for v in size)
+    return tuple(size)
 
 
 def wrap_dim(op, dim, ndim, name="dim"):
@@ -38,6 +43,8 @@ def wrap_dim(op, dim, ndim, name="dim"):
 
 def _infer_shape(op, shape, numel):
     """Resolve one -1 in `shape` against `numel` elements."""
+    if -1 not in shape and math.prod(shape) == numel and (not shape or min(shape) >= 0):
+        return shape
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
         raise ValueError(f"{op}(): only one dimension can be inferred, got shape {list(shape)}")
