@@ -70,7 +70,12 @@ def _edge(t):
 
 
 class Function:
-    """Subclass with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)``; call ``apply``."""
+    """Subclass with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)``; call ``apply``.
+
+    ``is_view = True`` declares that forward returns NumPy views of the first Tensor argument:
+    the outputs then share its version counter and record it (or its own base) as ``_base``."""
+
+    is_view = False
 
     @staticmethod
     def forward(ctx, *args):
@@ -99,11 +104,14 @@ class Function:
                 needs.append(False)
         ctx.needs_input_grad = needs
         out = cls.forward(ctx, *arrays)
+        version = base = None
+        if cls.is_view:
+            version, base = _view_source(args)
         if type(out) is tuple:
-            return _wrap_many(ctx, out, args, record)
+            return _wrap_many(ctx, out, args, record, version, base)
         if not record or (ctx._non_diff is not None and id(out) in ctx._non_diff):
-            return _make(out, False, None, 0)
-        t = _make(out, True, ctx, 0)
+            return _make(out, False, None, 0, version, base)
+        t = _make(out, True, ctx, 0, version, base)
         _record(ctx, args, needs, (t,))
         return t
 
@@ -136,12 +144,20 @@ def _version_of(array, args, outputs):
     return (None, 0)
 
 
-def _wrap_many(ctx, outs, args, record):
+def _view_source(args):
+    """(version counter, base) shared by views of the first Tensor argument."""
+    for a in args:
+        if isinstance(a, Tensor):
+            return a._version, (a if a._base is None else a._base)
+    return None, None
+
+
+def _wrap_many(ctx, outs, args, record, version=None, base=None):
     non_diff = ctx._non_diff or ()
     tensors = []
     for i, o in enumerate(outs):
         diff = record and id(o) not in non_diff
-        tensors.append(_make(o, diff, ctx if diff else None, i))
+        tensors.append(_make(o, diff, ctx if diff else None, i, version, base))
     if record:
         ctx.out_meta = tuple((o.shape, o.dtype) for o in outs)
         _record(ctx, args, ctx.needs_input_grad, tensors)
