@@ -17,7 +17,7 @@ from .shape import (reshape, view, flatten, squeeze, unsqueeze, transpose, permu
                     expand, broadcast_to, repeat, t, swapaxes, expand_as, view_as, reshape_as)
 from .index import getitem, setitem  # noqa: F401
 from .join import cat, concat, concatenate, stack, split, chunk  # noqa: F401
-from .linalg import matmul, mm, bmm, dot  # noqa: F401
+from .linalg import matmul, mm, bmm, dot, rmatmul  # noqa: F401
 
 TENSOR_METHODS = [
     "add", "sub", "mul", "div", "pow", "maximum", "minimum", "neg", "exp", "log", "log1p",
