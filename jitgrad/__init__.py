@@ -22,6 +22,7 @@ _apply_env()
 del _TM
 
 from . import nn  # noqa: E402,F401
+from . import optim  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402,F401
 
 __version__ = "0.1.0"
