@@ -10,6 +10,8 @@ for _name in ("_activations", "_losses", "_norms"):
         if _e.name != f"{__name__}.{_name}":
             raise
         continue
-    for _k in getattr(_mod, "__all__", [k for k in vars(_mod) if not k.startswith("_")]):
+    for _k in getattr(_mod, "__all__", [k for k, v in vars(_mod).items() if not k.startswith("_")
+                                        and callable(v) and not isinstance(v, type)
+                                        and getattr(v, "__module__", None) == _mod.__name__]):
         globals()[_k] = getattr(_mod, _k)
 del _name
