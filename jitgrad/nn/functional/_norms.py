@@ -1,0 +1,156 @@
+"""Normalisation functions: layer_norm and batch_norm, one fused kernel each way.
+
+batch_norm in training mode updates the running buffers in place (inside the forward kernel),
+as PyTorch does: running_var moves toward the unbiased batch variance while the output is
+normalised with the biased one.
+"""
+import numpy as np
+
+from ...autograd.function import Function
+from ...kernels import norm as K
+from ...ops.util import contiguous
+from ...tensor import Tensor
+
+__all__ = ["layer_norm", "batch_norm"]
+
+_EMPTY = {np.dtype(np.float32): np.empty(0, np.float32),
+          np.dtype(np.float64): np.empty(0, np.float64)}
+
+
+def _input(name, x):
+    if type(x) is not np.ndarray:
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}(): expected a floating-point input (float32 or float64), got "
+                        f"{x.dtype}")
+    return contiguous(x)
+
+
+def _param(name, arg, p, shape, dtype):
+    """An optional per-feature array of exactly `shape` and the input's dtype (flat)."""
+    if p is None:
+        return _EMPTY[dtype]
+    if type(p) is not np.ndarray:
+        raise TypeError(f"{name}(): argument '{arg}' must be Tensor or None, not "
+                        f"{type(p).__name__}")
+    if p.shape != shape:
+        raise ValueError(f"{name}(): expected {arg} of shape {shape}, got {p.shape}")
+    if p.dtype != dtype:
+        raise TypeError(f"{name}(): expected {arg} of dtype {dtype} (the input's), got "
+                        f"{p.dtype}")
+    return contiguous(p).reshape(-1)
+
+
+class LayerNorm(Function):
+    """y = (x - mean) / sqrt(var + eps) * w + b over the trailing `normalized_shape` dims."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, normalized_shape, eps):
+        x = _input("layer_norm", x)
+        k = len(normalized_shape)
+        if k == 0 or x.ndim < k or x.shape[x.ndim - k:] != normalized_shape:
+            raise ValueError(f"layer_norm(): Given normalized_shape={list(normalized_shape)}, "
+                             f"expected input with shape [*, "
+                             f"{', '.join(map(str, normalized_shape))}], but got input of size "
+                             f"{list(x.shape)}")
+        wf = _param("layer_norm", "weight", w, normalized_shape, x.dtype)
+        bf = _param("layer_norm", "bias", b, normalized_shape, x.dtype)
+        n = int(np.prod(normalized_shape))
+        rows = x.size // n if n else 0
+        y = np.empty(x.shape, x.dtype)
+        mean = np.empty(rows, np.float64)
+        rstd = np.empty(rows, np.float64)
+        K.layer_norm_forward(x.reshape(-1), wf, bf, n, float(eps), y.reshape(-1), mean, rstd)
+        ctx.n, ctx.wshape = n, normalized_shape
+        ctx.save_for_backward(x, wf, mean, rstd)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, wf, mean, rstd = ctx.saved_tensors
+        g = contiguous(g)
+        gx = np.empty(x.shape, x.dtype)
+        need = ctx.needs_input_grad
+        gw = np.zeros(ctx.n if need[1] else 0, np.float64)
+        gb = np.zeros(ctx.n if need[2] else 0, np.float64)
+        K.layer_norm_backward(x.reshape(-1), wf, mean, rstd, g.reshape(-1), ctx.n,
+                              gx.reshape(-1), gw, gb)
+        gw = gw.astype(x.dtype).reshape(ctx.wshape) if need[1] else None
+        gb = gb.astype(x.dtype).reshape(ctx.wshape) if need[2] else None
+        return gx, gw, gb, None, None
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"layer_norm(): argument 'input' must be Tensor, not "
+                        f"{type(input).__name__}")
+    if isinstance(normalized_shape, (int, np.integer)):
+        normalized_shape = (int(normalized_shape),)
+    normalized_shape = tuple(int(d) for d in normalized_shape)
+    return LayerNorm.apply(input, weight, bias, normalized_shape, eps)
+
+
+class BatchNorm(Function):
+    """y = (x - mean_c) / sqrt(var_c + eps) * w_c + b_c over channel dim 1 of (N, C, *)."""
+
+    @staticmethod
+    def forward(ctx, x, rmean, rvar, w, b, training, factor, eps):
+        x = _input("batch_norm", x)
+        if x.ndim < 2:
+            raise ValueError(f"batch_norm(): expected input of shape (N, C, *) with at least 2 "
+                             f"dims, got shape {x.shape}")
+        N, C = x.shape[0], x.shape[1]
+        L = int(np.prod(x.shape[2:]))
+        if training and N * L <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {x.shape}")
+        if (rmean is None) != (rvar is None):
+            raise ValueError("batch_norm(): running_mean and running_var must both be given or "
+                             "both be None")
+        if rmean is None and not training:
+            raise ValueError("batch_norm(): running_mean and running_var must be defined when "
+                             "training=False")
+        rm = _param("batch_norm", "running_mean", rmean, (C,), x.dtype)
+        rv = _param("batch_norm", "running_var", rvar, (C,), x.dtype)
+        for arg, r in (("running_mean", rmean), ("running_var", rvar)):
+            if r is not None and not r.flags.c_contiguous:
+                raise ValueError(f"batch_norm(): {arg} must be contiguous (it is updated in "
+                                 f"place)")
+        wf = _param("batch_norm", "weight", w, (C,), x.dtype)
+        bf = _param("batch_norm", "bias", b, (C,), x.dtype)
+        y = np.empty(x.shape, x.dtype)
+        smean = np.empty(C, np.float64)
+        srstd = np.empty(C, np.float64)
+        t = 1 if training else 0
+        K.batch_norm_forward(x.reshape(-1), N, C, L, t, rm, rv, float(factor), float(eps), wf,
+                             bf, y.reshape(-1), smean, srstd)
+        ctx.dims, ctx.training = (N, C, L), t
+        ctx.save_for_backward(x, wf, smean, srstd)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, wf, smean, srstd = ctx.saved_tensors
+        g = contiguous(g)
+        N, C, L = ctx.dims
+        need = ctx.needs_input_grad
+        gx = np.empty(x.shape, x.dtype)
+        gw = np.empty(C if need[3] else 0, x.dtype)
+        gb = np.empty(C if need[4] else 0, x.dtype)
+        K.batch_norm_backward(x.reshape(-1), N, C, L, ctx.training, smean, srstd, wf,
+                              g.reshape(-1), gx.reshape(-1), gw, gb)
+        return (gx if need[0] else None, None, None, gw if need[3] else None,
+                gb if need[4] else None, None, None, None)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"batch_norm(): argument 'input' must be Tensor, not "
+                        f"{type(input).__name__}")
+    for arg, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.requires_grad:
+            raise RuntimeError(f"batch_norm(): {arg} must not require grad (it is a buffer "
+                               f"updated in place)")
+    return BatchNorm.apply(input, running_mean, running_var, weight, bias, bool(training),
+                           0.0 if momentum is None else momentum, eps)

@@ -1,0 +1,195 @@
+"""Activations: one op-coded pointwise kernel pair (scalar parameters p0, p1) and a softmax /
+log-softmax row kernel pair.
+
+Pointwise kernels take flat C-contiguous arrays, so each compiles once per dtype whatever the
+rank; the op code is branched on outside the inner loop. Gradients at kinks follow PyTorch
+(relu'(0) = 0, hardtanh passes the gradient strictly inside (min, max), elu uses the negative
+branch at 0, leaky_relu the negative slope at 0).
+
+Softmax kernels see the input as (outer, n, inner) (the softmax dim in the middle), so no
+transpose copy is needed for any dim: row (o, k) is x[o*n*inner + j*inner + k] for j < n.
+"""
+import math
+
+import numpy as np
+
+from ._jit import kernel
+
+(RELU, RELU6, LEAKY_RELU, ELU, GELU, GELU_TANH, SILU, MISH, SOFTPLUS, SIGMOID, TANH,
+ HARDTANH) = range(12)
+
+SQRT_2_OVER_PI = 0.7978845608028654
+INV_SQRT_2 = 0.7071067811865476
+INV_SQRT_2PI = 0.3989422804014327
+GELU_C = 0.044715
+
+
+@kernel
+def _softplus1(v):
+    """log(1 + exp(v)), stable for large |v|."""
+    return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
+
+
+@kernel
+def _sigmoid1(v):
+    """1 / (1 + exp(-v)), stable for large |v|."""
+    if v >= 0:
+        return 1.0 / (1.0 + math.exp(-v))
+    e = math.exp(v)
+    return e / (1.0 + e)
+
+
+@kernel
+def act_forward(op, x, out, p0, p1):
+    """out = op(x; p0, p1): elu/selu p0 = alpha*scale (negative), p1 = scale (positive);
+    leaky_relu p0 = slope; softplus p0 = beta, p1 = threshold; hardtanh p0, p1 = min, max."""
+    n = x.size
+    if op == RELU:
+        for i in range(n):
+            v = x[i]
+            out[i] = v if (v > 0 or v != v) else 0.0
+    elif op == RELU6 or op == HARDTANH:  # NaN propagates
+        lo, hi = (0.0, 6.0) if op == RELU6 else (p0, p1)
+        for i in range(n):
+            v = x[i]
+            v = lo if v < lo else v
+            out[i] = hi if v > hi else v
+    elif op == LEAKY_RELU:
+        for i in range(n):
+            v = x[i]
+            out[i] = v if v > 0 else v * p0
+    elif op == ELU:
+        for i in range(n):
+            v = x[i]
+            out[i] = v * p1 if v > 0 else p0 * math.expm1(v)
+    elif op == GELU:
+        for i in range(n):
+            v = x[i]
+            out[i] = 0.5 * v * (1.0 + math.erf(v * INV_SQRT_2))
+    elif op == GELU_TANH:
+        for i in range(n):
+            v = x[i]
+            out[i] = 0.5 * v * (1.0 + math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v)))
+    elif op == SILU:
+        for i in range(n):
+            v = x[i]
+            out[i] = v * _sigmoid1(v)
+    elif op == MISH:
+        for i in range(n):
+            v = x[i]
+            out[i] = v * math.tanh(_softplus1(v))
+    elif op == SOFTPLUS:  # linear above the threshold, as torch
+        for i in range(n):
+            v = x[i]
+            bv = v * p0
+            out[i] = v if bv > p1 else _softplus1(bv) / p0
+    elif op == SIGMOID:
+        for i in range(n):
+            out[i] = _sigmoid1(x[i])
+    elif op == TANH:
+        for i in range(n):
+            out[i] = np.tanh(x[i])
+
+
+@kernel
+def act_backward(op, x, y, gy, gx, p0, p1):
+    """gx = gy * op'(x), from x or from y = op(x) (sigmoid, tanh) where that is cheaper."""
+    n = gy.size
+    if op == RELU:
+        for i in range(n):
+            gx[i] = gy[i] if x[i] > 0 else 0.0
+    elif op == RELU6 or op == HARDTANH:
+        lo, hi = (0.0, 6.0) if op == RELU6 else (p0, p1)
+        for i in range(n):
+            v = x[i]
+            gx[i] = gy[i] if (v > lo and v < hi) else 0.0
+    elif op == LEAKY_RELU:
+        for i in range(n):
+            gx[i] = gy[i] if x[i] > 0 else gy[i] * p0
+    elif op == ELU:
+        for i in range(n):
+            v = x[i]
+            gx[i] = gy[i] * p1 if v > 0 else gy[i] * p0 * math.exp(v)
+    elif op == GELU:
+        for i in range(n):
+            v = x[i]
+            cdf = 0.5 * (1.0 + math.erf(v * INV_SQRT_2))
+            gx[i] = gy[i] * (cdf + v * INV_SQRT_2PI * math.exp(-0.5 * v * v))
+    elif op == GELU_TANH:
+        for i in range(n):
+            v = x[i]
+            t = math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v))
+            dinner = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_C * v * v)
+            gx[i] = gy[i] * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * dinner)
+    elif op == SILU:
+        for i in range(n):
+            v = x[i]
+            s = _sigmoid1(v)
+            gx[i] = gy[i] * s * (1.0 + v * (1.0 - s))
+    elif op == MISH:
+        for i in range(n):
+            v = x[i]
+            t = math.tanh(_softplus1(v))
+            gx[i] = gy[i] * (t + v * (1.0 - t * t) * _sigmoid1(v))
+    elif op == SOFTPLUS:
+        for i in range(n):
+            bv = x[i] * p0
+            gx[i] = gy[i] if bv > p1 else gy[i] * _sigmoid1(bv)
+    elif op == SIGMOID:
+        for i in range(n):
+            gx[i] = gy[i] * y[i] * (1.0 - y[i])
+    elif op == TANH:
+        for i in range(n):
+            gx[i] = gy[i] * (1.0 - y[i] * y[i])
+
+
+@kernel
+def softmax_forward(x, out, outer, n, inner, log):
+    """out = softmax(x) (log=1: log_softmax) along the middle axis of (outer, n, inner)."""
+    for o in range(outer):
+        base = o * n * inner
+        for k in range(inner):
+            b = base + k
+            m = -np.inf
+            for j in range(n):
+                v = x[b + j * inner]
+                if v > m or v != v:
+                    m = v
+            if m == -np.inf:  # all -inf: shift by 0 (gives NaN like torch)
+                m = 0.0
+            s = 0.0
+            for j in range(n):
+                e = math.exp(x[b + j * inner] - m)
+                if log == 0:
+                    out[b + j * inner] = e
+                s += e
+            if log == 0:
+                r = 1.0 / s
+                for j in range(n):
+                    out[b + j * inner] *= r
+            else:
+                lse = m + math.log(s)
+                for j in range(n):
+                    out[b + j * inner] = x[b + j * inner] - lse
+
+
+@kernel
+def softmax_backward(y, gy, gx, outer, n, inner, log):
+    """softmax: gx = y * (gy - sum(gy * y)); log_softmax: gx = gy - exp(y) * sum(gy)."""
+    for o in range(outer):
+        base = o * n * inner
+        for k in range(inner):
+            b = base + k
+            s = 0.0
+            if log == 0:
+                for j in range(n):
+                    s += gy[b + j * inner] * y[b + j * inner]
+                for j in range(n):
+                    i = b + j * inner
+                    gx[i] = y[i] * (gy[i] - s)
+            else:
+                for j in range(n):
+                    s += gy[b + j * inner]
+                for j in range(n):
+                    i = b + j * inner
+                    gx[i] = gy[i] - math.exp(y[i]) * s

@@ -1,0 +1,241 @@
+"""Losses: op-coded pointwise losses (mse, l1, smooth-l1, huber, bce, bce-with-logits), fused
+log-softmax + NLL cross-entropy, and NLL; forward and backward side by side.
+
+Pointwise kernels take flat arrays of one shape; ``w`` (element weight) and ``pw`` (pos_weight)
+are pre-broadcast to that shape, or have size 0 for "none". The reduction is fused: with
+``reduce`` = 1 the forward returns the float64 sum and leaves ``out`` alone. Backward reads the
+upstream gradient as ``g[i * gs] * scale`` (gs = 0: one scalar for a reduced loss).
+
+Class-axis kernels see the input as (N, C, inner) (class axis in the middle, so (N, C, d1, ...)
+needs no transpose); sample s = (n, k) reads x[n*C*inner + c*inner + k]. Targets are class
+indices ``idx`` (one per sample) or class probabilities ``prob`` (same layout as x); the unused
+one has size 0.
+"""
+import math
+
+import numpy as np
+
+from ._jit import kernel
+
+MSE, L1, SMOOTH_L1, HUBER, BCE, BCE_LOGITS = range(6)
+
+
+@kernel
+def _sign(v):
+    return 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
+
+
+@kernel
+def _loss1(op, v, t, pw, p):
+    """One element's loss (p: beta / delta); bce logs clamped at -100 as torch."""
+    if op == MSE:
+        d = v - t
+        return d * d
+    if op == L1:
+        return abs(v - t)
+    if op == SMOOTH_L1:
+        d = abs(v - t)
+        return 0.5 * d * d / p if d < p else d - 0.5 * p
+    if op == HUBER:
+        d = abs(v - t)
+        return 0.5 * d * d if d < p else p * (d - 0.5 * p)
+    if op == BCE:
+        lx = max(math.log(v), -100.0)
+        l1x = max(math.log1p(-v), -100.0)
+        return -(t * lx + (1.0 - t) * l1x)
+    # BCE_LOGITS: (1 - t) x + (1 + (pw - 1) t) softplus(-x)
+    sp = max(-v, 0.0) + math.log1p(math.exp(-abs(v)))
+    return (1.0 - t) * v + (1.0 + (pw - 1.0) * t) * sp
+
+
+@kernel
+def _grad1(op, v, t, pw, p):
+    """(d loss / d x, d loss / d t) of one element."""
+    if op == MSE:
+        d = 2.0 * (v - t)
+        return d, -d
+    if op == L1:
+        s = _sign(v - t)
+        return s, -s
+    if op == SMOOTH_L1:
+        d = v - t
+        s = d / p if abs(d) < p else _sign(d)
+        return s, -s
+    if op == HUBER:
+        d = v - t
+        s = d if abs(d) < p else p * _sign(d)
+        return s, -s
+    if op == BCE:  # torch: (x - t) / max(x (1 - x), 1e-12)
+        gx = (v - t) / max(v * (1.0 - v), 1e-12)
+        gt = max(math.log1p(-v), -100.0) - max(math.log(v), -100.0)
+        return gx, gt
+    # BCE_LOGITS
+    ax = abs(v)
+    e = math.exp(-ax)
+    sig = 1.0 / (1.0 + e) if v >= 0 else e / (1.0 + e)
+    lw = 1.0 + (pw - 1.0) * t
+    sp_neg = max(-v, 0.0) + math.log1p(e)  # softplus(-x)
+    return (1.0 - t) - lw * (1.0 - sig), -v + (pw - 1.0) * sp_neg
+
+
+@kernel
+def pointwise_loss(op, x, t, w, pw, out, p, reduce):
+    """out_i = w_i * op(x_i, t_i) (reduce=1: skip out); returns (sum of it, sum of w) in
+    float64."""
+    n = x.size
+    has_w = w.size > 0
+    has_pw = pw.size > 0
+    acc = 0.0
+    wsum = 0.0 if has_w else float(n)
+    for i in range(n):
+        v = _loss1(op, x[i], t[i], pw[i] if has_pw else 1.0, p)
+        if has_w:
+            v *= w[i]
+            wsum += w[i]
+        if reduce == 1:
+            acc += v
+        else:
+            out[i] = v
+    return acc, wsum
+
+
+@kernel
+def pointwise_loss_backward(op, x, t, w, pw, g, gs, scale, gx, gt, p):
+    """gx_i = g_i * w_i * d op / dx, gt_i likewise for the target (gt of size 0: skipped)."""
+    n = x.size
+    has_w = w.size > 0
+    has_pw = pw.size > 0
+    want_t = gt.size > 0
+    for i in range(n):
+        a, b = _grad1(op, x[i], t[i], pw[i] if has_pw else 1.0, p)
+        c = g[i * gs] * scale
+        if has_w:
+            c *= w[i]
+        gx[i] = a * c
+        if want_t:
+            gt[i] = b * c
+
+
+@kernel
+def cross_entropy_forward(x, idx, prob, w, C, inner, ignore, ls, loss, lse):
+    """loss[s] = -sum_c q_c log_softmax(x[s])_c, q = (1-ls) w_t onehot(t) + ls/C w (indices) or
+    w * (t (1-ls) + ls/C) (probabilities); lse[s] = logsumexp of row s. Returns (sum of loss,
+    sum of weights: w_t over non-ignored samples, or the sample count for probabilities)."""
+    S = loss.size
+    by_index = idx.size > 0
+    has_w = w.size > 0
+    total = 0.0
+    wsum = 0.0
+    for s in range(S):
+        b = (s // inner) * C * inner + s % inner
+        if by_index and idx[s] == ignore:
+            loss[s] = 0.0
+            lse[s] = 0.0
+            continue
+        m = -np.inf
+        for c in range(C):
+            v = x[b + c * inner]
+            if v > m or v != v:
+                m = v
+        acc = 0.0
+        for c in range(C):
+            acc += math.exp(x[b + c * inner] - m)
+        z = m + math.log(acc)
+        lse[s] = z
+        li = 0.0
+        if by_index:
+            t = idx[s]
+            wt = w[t] if has_w else 1.0
+            li = (1.0 - ls) * wt * (z - x[b + t * inner])
+            if ls > 0:
+                sm = 0.0
+                for c in range(C):
+                    sm += (w[c] if has_w else 1.0) * (z - x[b + c * inner])
+                li += ls / C * sm
+            wsum += wt
+        else:
+            for c in range(C):
+                q = prob[b + c * inner] * (1.0 - ls) + ls / C
+                if has_w:
+                    q *= w[c]
+                li += q * (z - x[b + c * inner])
+            wsum += 1.0
+        loss[s] = li
+        total += li
+    return total, wsum
+
+
+@kernel
+def cross_entropy_backward(x, idx, prob, w, lse, g, gs, scale, C, inner, ignore, ls, gx, gt):
+    """gx[s, c] = g_s (softmax(x[s])_c sum(q) - q_c); gt[s, c] = -g_s (1-ls) w_c log_softmax_c
+    (probability targets, gt of size 0: skipped)."""
+    S = lse.size
+    by_index = idx.size > 0
+    has_w = w.size > 0
+    want_t = gt.size > 0
+    wall = 0.0
+    if by_index and ls > 0:
+        for c in range(C):
+            wall += w[c] if has_w else 1.0
+    for s in range(S):
+        b = (s // inner) * C * inner + s % inner
+        gv = g[s * gs] * scale
+        z = lse[s]
+        if by_index:
+            t = idx[s]
+            if t == ignore:
+                for c in range(C):
+                    gx[b + c * inner] = 0.0
+                continue
+            wt = w[t] if has_w else 1.0
+            Q = (1.0 - ls) * wt + ls / C * wall
+            for c in range(C):
+                i = b + c * inner
+                q = ls / C * (w[c] if has_w else 1.0)
+                if c == t:
+                    q += (1.0 - ls) * wt
+                gx[i] = gv * (math.exp(x[i] - z) * Q - q)
+        else:
+            Q = 0.0
+            for c in range(C):
+                q = prob[b + c * inner] * (1.0 - ls) + ls / C
+                Q += q * (w[c] if has_w else 1.0)
+            for c in range(C):
+                i = b + c * inner
+                wc = w[c] if has_w else 1.0
+                q = (prob[i] * (1.0 - ls) + ls / C) * wc
+                gx[i] = gv * (math.exp(x[i] - z) * Q - q)
+                if want_t:
+                    gt[i] = gv * (1.0 - ls) * wc * (z - x[i])
+
+
+@kernel
+def nll_forward(x, idx, w, C, inner, ignore, loss):
+    """loss[s] = -w_t x[s, t] (0 where t == ignore); returns (sum of loss, sum of w_t)."""
+    has_w = w.size > 0
+    total = 0.0
+    wsum = 0.0
+    for s in range(loss.size):
+        t = idx[s]
+        if t == ignore:
+            loss[s] = 0.0
+            continue
+        wt = w[t] if has_w else 1.0
+        li = -wt * x[(s // inner) * C * inner + t * inner + s % inner]
+        loss[s] = li
+        total += li
+        wsum += wt
+    return total, wsum
+
+
+@kernel
+def nll_backward(idx, w, g, gs, scale, C, inner, ignore, gx):
+    """gx = 0 except gx[s, t] = -w_t g_s (ignored samples get no gradient)."""
+    has_w = w.size > 0
+    for i in range(gx.size):
+        gx[i] = 0.0
+    for s in range(idx.size):
+        t = idx[s]
+        if t != ignore:
+            wt = w[t] if has_w else 1.0
+            gx[(s // inner) * C * inner + t * inner + s % inner] = -wt * g[s * gs] * scale
