@@ -18,7 +18,8 @@ class Tensor:
 
     def __init__(self, data, dtype=None, requires_grad=False):
         arr = np.array(data, dtype=as_dtype(dtype) if dtype is not None else None)
-        if dtype is None and arr.dtype.kind == "f" and not isinstance(data, np.ndarray):
+        if dtype is None and arr.dtype.kind == "f" and not isinstance(data, (np.ndarray,
+                                                                              np.generic)):
             arr = arr.astype(np.float32)
         _init(self, arr, False, None, 0)
         if requires_grad:

@@ -20,7 +20,7 @@ class Context:
     ``in_meta[i]`` is input i's (shape, dtype) when it needs one. Ops may set any other
     attribute (axes, flags). Defaults live on the class so creating a node costs little."""
 
-    __slots__ = ("fn", "needs_input_grad", "next", "in_meta", "__dict__")
+    __slots__ = ("fn", "needs_input_grad", "next", "in_meta", "__dict__", "__weakref__")
     _saved = ()
     _versions = None
     _freed = False

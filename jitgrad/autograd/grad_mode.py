@@ -43,6 +43,11 @@ class set_grad_enabled:
 class _Mode:
     mode = True
 
+    def __new__(cls, fn=None):
+        # ``@no_grad`` without parentheses decorates ``fn`` directly, as in torch
+        self = super().__new__(cls)
+        return self if fn is None else self(fn)
+
     def __enter__(self):
         self.prev = state.enabled
         state.enabled = self.mode

@@ -25,6 +25,11 @@ def _as_float64_leaf(x):
     return _make(data, True, None, 0)
 
 
+def _worst(a, n):
+    """Index (a tuple of ints) of the largest |analytic - numeric| difference."""
+    return tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(a - n)), np.shape(a)))
+
+
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, max_full=200, n_directions=8,
               seed=0):
     """True if every differentiable input's gradient matches finite differences; otherwise
@@ -89,6 +94,6 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, max_full=200, n_direct
             where = "element-wise" if data.size <= max_full else "along random directions"
             raise GradcheckError(
                 f"gradcheck: Jacobian mismatch for input {index} (shape {data.shape}), compared "
-                f"{where}; worst at {np.unravel_index(np.argmax(np.abs(a - n)), np.shape(a))}:\n"
+                f"{where}; worst at {_worst(a, n)}:\n"
                 f"analytic:\n{a}\nnumeric:\n{n}")
     return True

@@ -6,7 +6,7 @@ node. A node that saved the old value sees the version bump and refuses to run b
 """
 from ..autograd.grad_mode import state as _grad_state
 from ..kernels import elementwise as K
-from ..tensor import Tensor, _check_inplace
+from ..tensor import Tensor, _check_inplace, _make
 from .binary import add, binary, div, mul, sub
 
 _NAMES = {K.ADD: "add", K.SUB: "sub", K.MUL: "mul", K.DIV: "div"}
@@ -31,7 +31,14 @@ def _inplace(op, outofplace, self, other):
     if self._base is not None:
         raise RuntimeError(f"{name}: in-place operation on a view of a tensor in the graph is "
                            f"not supported; use the out-of-place form")
-    result = outofplace(self, other)
+    # The op sees an alias with its own version counter and, if it saved the old values
+    # (mul saves self for other's gradient), gets a copy: the write below must not corrupt or
+    # invalidate the node being recorded. Nodes recorded earlier see the version bump.
+    alias = _make(data, self._requires_grad, self.grad_fn, self._out_idx)
+    result = outofplace(alias, other)
+    node = result.grad_fn
+    if node is not None and any(s is data for s in node._saved):
+        node._saved = tuple(data.copy() if s is data else s for s in node._saved)
     if result.data.shape != data.shape:
         raise ValueError(f"{name}: output with shape {data.shape} doesn't match the broadcast "
                          f"shape {result.data.shape}")

@@ -88,10 +88,14 @@ def rsqrt(input):
 
 
 def abs(input):
+    if input.data.dtype.kind != "f":  # integers stay integers, as in torch
+        return _make(np.abs(input.data), False, None, 0)
     return Unary.apply(input, K.ABS, 0.0, 0.0)
 
 
 def sign(input):
+    if input.data.dtype.kind != "f":
+        return _make(np.sign(input.data), False, None, 0)
     return Unary.apply(input, K.SIGN, 0.0, 0.0)
 
 
@@ -112,6 +116,8 @@ def sigmoid(input):
 
 
 def relu(input):
+    if input.data.dtype.kind != "f":
+        return _make(np.maximum(input.data, 0).astype(input.data.dtype), False, None, 0)
     return Unary.apply(input, K.RELU, 0.0, 0.0)
 
 
