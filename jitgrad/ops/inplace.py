@@ -5,11 +5,14 @@ out of place (recording its node) and the result is copied in; the tensor then t
 node. A node that saved the old value sees the version bump and refuses to run backward.
 """
 from ..autograd.grad_mode import state as _grad_state
+from ..dtypes import result_type
 from ..kernels import elementwise as K
 from ..tensor import Tensor, _check_inplace, _make
 from .binary import add, binary, div, mul, sub
 
 _NAMES = {K.ADD: "add", K.SUB: "sub", K.MUL: "mul", K.DIV: "div"}
+_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}
+_KIND_NAMES = {"b": "Bool", "u": "Int", "i": "Int", "f": "Float"}
 
 
 def _inplace(op, outofplace, self, other):
@@ -18,10 +21,11 @@ def _inplace(op, outofplace, self, other):
     other_req = isinstance(other, Tensor) and other._requires_grad
     data = self.data
     if not (_grad_state.enabled and (self._requires_grad or other_req)):
-        if op == K.DIV and data.dtype.kind != "f":
-            raise TypeError(f"{name}: result type Float can't be cast to the desired output "
-                            f"type {data.dtype}")
         o = other.data if isinstance(other, Tensor) else other
+        kind = "f" if op == K.DIV else result_type(data, o).kind
+        if _RANK[kind] > _RANK[data.dtype.kind]:  # torch: no float -> int, no int -> bool
+            raise TypeError(f"{name}: result type {_KIND_NAMES[kind]} can't be cast to the "
+                            f"desired output type {data.dtype}")
         if data.flags.c_contiguous:
             binary(op, _NAMES[op], data, o, out=data)
         else:
