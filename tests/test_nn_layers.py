@@ -289,3 +289,32 @@ def test_mlp_matches_torch_after_loading_its_state_dict():
         for name, p in model.named_parameters():
             np.testing.assert_allclose(p.grad, dict(tmodel.named_parameters())[name].grad,
                                        rtol=10 * tol, atol=tol, err_msg=name)
+
+
+def test_sequential_with_norms_loads_torch_state_dict_directly():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(1)
+    tmodel = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.BatchNorm1d(6), torch.nn.ReLU(),
+                                 torch.nn.Linear(6, 5), torch.nn.LayerNorm(5), torch.nn.GELU(),
+                                 torch.nn.Linear(5, 2)).double()
+    with torch.no_grad():  # make the running statistics non-trivial
+        tmodel(torch.randn(16, 4, dtype=torch.float64) * 3 + 1)
+    tmodel.eval()
+    model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 5),
+                          nn.LayerNorm(5), nn.GELU(), nn.Linear(5, 2)).double().eval()
+    tsd = tmodel.state_dict()
+    assert list(model.state_dict()) == list(tsd)
+    model.load_state_dict(tsd)
+    assert model[1].num_batches_tracked.data == 1
+    xn = np.random.default_rng(0).standard_normal((8, 4))
+    tx = torch.tensor(xn, requires_grad=True)
+    tout = tmodel(tx)
+    tout.pow(2).sum().backward()
+    x = jg.tensor(xn, requires_grad=True)
+    out = model(x)
+    (out * out).sum().backward()
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+    for (name, p), (_, tp) in zip(model.named_parameters(), tmodel.named_parameters()):
+        np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-9, atol=1e-12,
+                                   err_msg=name)
