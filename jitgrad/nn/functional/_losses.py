@@ -290,7 +290,7 @@ class CrossEntropy(Function):
         idx, prob = (tf, _NONE.astype(x.dtype)) if by_index else (_NO_IDX, tf.reshape(-1))
         S = x.size // C if C else 0
         loss = np.empty(S, x.dtype)
-        lse = np.empty(S, x.dtype)
+        lse = np.empty(S, np.float64)  # float64: exp(x - lse) keeps float32 rows summing to 1
         total, wsum = K.cross_entropy_forward(x.reshape(-1), idx, prob, wf, C, inner,
                                               ignore_index, label_smoothing, loss, lse)
         ctx.layout, ctx.ignore, ctx.ls, ctx.reduction, ctx.wsum = \
