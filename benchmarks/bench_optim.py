@@ -1,0 +1,52 @@
+"""asv: optimizer steps over 1M float32 parameters (1 tensor / 200 tensors), zero_grad and
+clip_grad_norm_. Everything is built and every kernel warmed at import: no setup() methods
+(asv times a class with setup() one call per sample, see FIELD-NOTES)."""
+import numpy as np
+
+import jitgrad as jg
+from jitgrad.nn.utils import clip_grad_norm_
+
+N = 1_000_000
+SPLITS = (1, 200)
+
+
+def _model(n_tensors, cls, **kw):
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal(N).astype(np.float32)
+    grad = (rng.standard_normal(N) * 1e-2).astype(np.float32)
+    ps = [jg.tensor(c, requires_grad=True) for c in np.array_split(data, n_tensors)]
+    opt = cls(ps, lr=1e-3, **kw)
+    for p, g in zip(ps, np.array_split(grad, n_tensors)):
+        p._grad_store[...] = g      # where backward puts a gradient
+        p.grad = p._grad_store
+    opt.step()                      # compile / load the kernel now
+    return ps, opt
+
+
+_ADAM = {n: _model(n, jg.optim.Adam) for n in SPLITS}
+_SGD = {n: _model(n, jg.optim.SGD, momentum=0.9) for n in SPLITS}
+for _ps, _opt in _ADAM.values():
+    clip_grad_norm_(_ps, 1e9)
+
+
+class TimeOptimStep:
+    params = [SPLITS]
+    param_names = ["tensors"]
+
+    def time_adam_step(self, n):
+        _ADAM[n][1].step()
+
+    def time_sgd_momentum_step(self, n):
+        _SGD[n][1].step()
+
+    def time_zero_grad_set_to_none(self, n):
+        ps, opt = _ADAM[n]
+        opt.zero_grad()
+        for p in ps:                # restore the gradients for the other benchmarks
+            p.grad = p._grad_store
+
+    def time_zero_grad_fill(self, n):
+        _SGD[n][1].zero_grad(set_to_none=False)
+
+    def time_clip_grad_norm(self, n):
+        clip_grad_norm_(_ADAM[n][0], 1e9)

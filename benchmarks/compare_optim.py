@@ -1,0 +1,150 @@
+"""Side by side: a jitgrad Adam step over 1M float32 parameters (1 tensor and 200 tensors)
+against the memory-bound 4-read/3-write kernel (the bound for Adam) and torch.optim.Adam
+(default, foreach, fused) on 1 and 200 tensors, all in one process with 2 threads.
+
+Run:  python benchmarks/compare_optim.py [--threads 2] [--repeats 15]
+Blocks of the cases are interleaved and each case's median per-step time is reported.
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+N = 1_000_000
+LR = 1e-3
+
+
+def _busy_other(interval=0.2):
+    """Cores used by other processes over `interval` seconds (from /proc/stat), or 0 if unknown."""
+    def snap():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return v[0] + v[1] + v[2] + v[5] + v[6], time.perf_counter(), time.process_time()
+    try:
+        b0, t0, c0 = snap()
+        time.sleep(interval)
+        b1, t1, c1 = snap()
+    except OSError:
+        return 0.0
+    return max(0.0, (b1 - b0) / os.sysconf("SC_CLK_TCK") - (c1 - c0)) / (t1 - t0)
+
+
+def _wait_quiet(limit=0.3, patience=60.0):
+    """Wait (up to `patience` s) until other processes use less than `limit` cores."""
+    t0 = time.perf_counter()
+    while _busy_other() > limit and time.perf_counter() - t0 < patience:
+        time.sleep(0.5)
+
+
+def _pattern_kernel():
+    import numba
+    from numba import prange
+
+    from jitgrad.kernels._jit import OPTIONS
+
+    @numba.njit(parallel=True, **OPTIONS)
+    def adam_pattern(p, g, m, v):
+        # Adam's memory traffic (read p, g, m, v; write p, m, v) with trivial math
+        for i in prange(p.size):
+            gi = g[i]
+            m[i] += gi
+            v[i] += gi
+            p[i] += gi
+
+    return adam_pattern
+
+
+def _jitgrad_case(n_tensors, cls, **kw):
+    import jitgrad as jg
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal(N).astype(np.float32)
+    grad = (rng.standard_normal(N) * 1e-2).astype(np.float32)
+    ps = [jg.tensor(c, requires_grad=True) for c in np.array_split(data, n_tensors)]
+    opt = cls(ps, lr=LR, **kw)
+    for p, g in zip(ps, np.array_split(grad, n_tensors)):
+        p._grad_store[...] = g       # what backward does: the gradient lands in the flat buffer
+        p.grad = p._grad_store
+    return opt.step
+
+
+def _torch_case(torch, n_tensors, **kw):
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal(N).astype(np.float32)
+    grad = (rng.standard_normal(N) * 1e-2).astype(np.float32)
+    ps = []
+    for c, g in zip(np.array_split(data, n_tensors), np.array_split(grad, n_tensors)):
+        p = torch.nn.Parameter(torch.from_numpy(c.copy()))
+        p.grad = torch.from_numpy(g.copy())
+        ps.append(p)
+    return torch.optim.Adam(ps, lr=LR, **kw).step
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--block", type=float, default=0.1, help="seconds per timed block")
+    args = ap.parse_args()
+
+    import jitgrad as jg
+    jg.set_num_threads(args.threads)
+    try:
+        import torch
+        torch.set_num_threads(args.threads)
+    except ImportError:
+        torch = None
+        print("torch not installed: torch rows skipped")
+
+    rng = np.random.default_rng(1)
+    arrs = [rng.standard_normal(N).astype(np.float32) * 1e-3 for _ in range(4)]
+    pattern = _pattern_kernel()
+    cases = {"bound: 4R/3W pattern kernel, 1M": lambda: pattern(*arrs),
+             "jitgrad Adam, 1 tensor": _jitgrad_case(1, jg.optim.Adam),
+             "jitgrad Adam, 200 tensors": _jitgrad_case(200, jg.optim.Adam),
+             "jitgrad SGD(momentum=0.9), 200 tensors": _jitgrad_case(200, jg.optim.SGD,
+                                                                       momentum=0.9)}
+    if torch is not None:
+        for n in (1, 200):
+            cases[f"torch Adam(fused=True), {n} tensors"] = _torch_case(torch, n, fused=True)
+            cases[f"torch Adam(foreach=True), {n} tensors"] = _torch_case(torch, n, foreach=True)
+            cases[f"torch Adam() default, {n} tensors"] = _torch_case(torch, n, foreach=False)
+
+    numbers = {}
+    for name, fn in cases.items():   # warm up (JIT compile) and calibrate calls per block
+        for _ in range(3):
+            fn()
+        k, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < args.block:
+            fn()
+            k += 1
+        numbers[name] = max(k, 1)
+    times = {name: [] for name in cases}
+    for _ in range(args.repeats):    # interleave the cases block by block
+        _wait_quiet()
+        for name, fn in cases.items():
+            k = numbers[name]
+            t0 = time.perf_counter()
+            for _ in range(k):
+                fn()
+            times[name].append((time.perf_counter() - t0) / k)
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+    bound = med["bound: 4R/3W pattern kernel, 1M"]
+    print(f"threads={args.threads}, {N:,} float32 parameters, median of {args.repeats} "
+          f"interleaved blocks (python {sys.version.split()[0]}, pid {os.getpid()})")
+    print(f"{'case':45s} {'median ms':>10s} {'x bound':>8s}")
+    for name, t in med.items():
+        print(f"{name:45s} {t * 1e3:10.3f} {t / bound:8.2f}")
+    j1, j200 = med["jitgrad Adam, 1 tensor"], med["jitgrad Adam, 200 tensors"]
+    print(f"jitgrad Adam 200 tensors / 1 tensor: {j200 / j1:.2f}")
+    if torch is not None:
+        for n in (1, 200):
+            t = med[f"torch Adam(fused=True), {n} tensors"]
+            j = j1 if n == 1 else j200
+            print(f"torch fused / jitgrad, {n} tensors: {t / j:.2f}")
+
+
+if __name__ == "__main__":
+    main()
