@@ -65,6 +65,19 @@ def test_linear_without_input_grad_skips_it():
     assert not lin(x).requires_grad
 
 
+def test_linear_detects_in_place_changes_of_saved_arrays():
+    lin = nn.Dense(3, 2, activation="tanh")
+    x = jg.randn(4, 3)
+    y = lin(x)
+    x.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    y = lin(jg.randn(2, 4, 3))
+    y.mul_(2.0)  # the fused tanh backward reads its output
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
 @pytest.mark.parametrize("name,ref", [
     ("relu", lambda z: np.maximum(z, 0)), ("tanh", np.tanh),
     ("sigmoid", lambda z: 1 / (1 + np.exp(-z))), ("linear", lambda z: z), (None, lambda z: z)])

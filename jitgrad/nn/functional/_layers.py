@@ -65,16 +65,18 @@ class Linear(Function):
         if b is not None or act != ACT_NONE:
             K.bias_act_forward(act, y.reshape(-1), _NO_BIAS[y.dtype] if b is None else
                                contiguous(b), n_out)
+        out = y.reshape(lead + (n_out,))
         ctx.act = act
-        ctx.has_b = b is not None
-        ctx.save_for_backward(x2 if ctx.needs_input_grad[1] else None,
+        # save the caller's arrays themselves (not reshaped views) so in-place changes to
+        # them are caught by the version check
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None,
-                              y if act != ACT_NONE else None)
-        return y.reshape(lead + (n_out,))
+                              out if act != ACT_NONE else None)
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        x2, w, y = ctx.saved_tensors
+        x, w, y = ctx.saved_tensors
         need = ctx.needs_input_grad
         n_out = g.shape[-1]
         g2 = contiguous(g).reshape(-1, n_out)
@@ -86,7 +88,7 @@ class Linear(Function):
                                 g2.reshape(-1), gz.reshape(-1), gb, n_out)
             g2 = gz
         gx = (g2 @ w).reshape(g.shape[:-1] + (w.shape[1],)) if need[0] else None
-        gw = g2.T @ x2 if need[1] else None
+        gw = g2.T @ x.reshape(-1, x.shape[-1]) if need[1] else None
         return gx, gw, (gb if need[2] else None), None
 
     @classmethod
