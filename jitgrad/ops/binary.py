@@ -8,13 +8,19 @@ from .broadcast import broadcast_plan, sum_to
 from .util import contiguous
 
 
-def _operand(x, dtype):
+_NUMBERS = (int, float, np.number, np.bool_)  # bool is an int
+
+
+def _operand(x, dtype, name):
     if type(x) is np.ndarray:
         if x.dtype != dtype:
             x = x.astype(dtype)
         elif not x.flags.c_contiguous:
             x = contiguous(x)
         return x
+    if not isinstance(x, _NUMBERS):
+        raise TypeError(f"{name}: unsupported operand of type {type(x).__name__}; expected a "
+                        f"Tensor, an ndarray or a number")
     return np.array(x, dtype)
 
 
@@ -30,8 +36,8 @@ def binary(op, name, a, b, floating=False, out=None):
     dtype = result_type(a, b) if out is None else out.dtype
     if floating and dtype.kind != "f":
         dtype = np.dtype(np.float32)
-    a = _operand(a, dtype)
-    b = _operand(b, dtype)
+    a = _operand(a, dtype, name)
+    b = _operand(b, dtype, name)
     if a.shape == b.shape:
         if out is None:
             out = np.empty(a.shape, dtype)
