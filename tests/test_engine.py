@@ -243,3 +243,28 @@ def test_multi_output_node_gets_zeros_for_unused_output():
     a, b = x.chunk(2)
     (a * 3).sum().backward()
     np.testing.assert_allclose(x.grad, [3.0, 3.0, 0.0, 0.0])
+
+
+def test_backward_from_several_roots_and_from_a_leaf():
+    x = _leaf([1.0, 2.0])
+    jg.autograd.backward([(x * 2).sum(), (x * x).sum()])
+    np.testing.assert_allclose(x.grad, 2 + 2 * x.data)
+    x.grad = None
+    x.backward(jg.tensor(np.array([3.0, 4.0])))
+    np.testing.assert_allclose(x.grad, [3.0, 4.0])
+
+
+def test_hook_returning_none_keeps_gradient():
+    x = _leaf([1.0, 2.0])
+    x.register_hook(lambda g: None)
+    (x * 2).sum().backward()
+    np.testing.assert_allclose(x.grad, [2.0, 2.0])
+
+
+def test_autograd_grad_frees_graph_unless_retained():
+    x = _leaf([1.0, 2.0])
+    s = x.exp().sum()
+    jg.autograd.grad(s, x, retain_graph=True)
+    jg.autograd.grad(s, x)
+    with pytest.raises(RuntimeError, match="second time"):
+        s.backward()
