@@ -14,7 +14,7 @@ from .dtypes import as_dtype, check_grad_dtype
 class Tensor:
     __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_out_idx", "_version", "_hooks",
                  "_grad_store", "_base", "__weakref__")
-    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operators
+    __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, dtype=None, requires_grad=False):
         arr = np.array(data, dtype=as_dtype(dtype) if dtype is not None else None)
