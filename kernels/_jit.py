@@ -44,12 +44,12 @@ def _kernel_imports(source):
     return deps
 
 
-def _file_stamps():
+def _file_stamps(folder=_HERE):
     """{module name: stamp} for every kernels file; a stamp covers the file and its imports."""
     sources, deps = {}, {}
-    for name in sorted(os.listdir(_HERE)):
+    for name in sorted(os.listdir(folder)):
         if name.endswith(".py"):
-            with open(os.path.join(_HERE, name), "rb") as f:
+            with open(os.path.join(folder, name), "rb") as f:
                 sources[name[:-3]] = f.read()
             deps[name[:-3]] = _kernel_imports(sources[name[:-3]]) | {"_jit"}
     env = (numba.__version__ + sys.version).encode()
@@ -106,6 +106,7 @@ class _KernelsLocator(caching._CacheLocator):
     """A kernel's entries live in CACHE_DIR/<module>-<stamp>; the stamp is also the freshness."""
 
     def __init__(self, py_func, py_file):
+        self._py_file = py_file  # numba's "cannot cache" warning reads it
         self._lineno = py_func.__code__.co_firstlineno
         mod = os.path.splitext(os.path.basename(py_file))[0]
         self._stamp = STAMPS.get(mod, "unknown")
@@ -154,10 +155,12 @@ class _KernelsCache(caching.FunctionCache):
             pass
 
 
-def kernel(fn=None, *, parallel=False):
-    """Decorate a kernel: ``@kernel`` or ``@kernel(parallel=True)``; options and cache from here."""
+def kernel(fn=None, *, parallel=False, inline="never"):
+    """Decorate a kernel: ``@kernel`` or ``@kernel(parallel=True)``; options and cache from here.
+    ``inline="always"`` (scalar helpers such as kernels/_math.py) inlines the body into callers
+    at numba IR level, where LLVM's size-based inliner would leave a call that blocks SIMD."""
     def wrap(f):
-        disp = numba.njit(parallel=parallel, **OPTIONS)(f)
+        disp = numba.njit(parallel=parallel, inline=inline, **OPTIONS)(f)
         if CACHE_DIR is not None:
             disp._cache = _KernelsCache(f)
         return disp
