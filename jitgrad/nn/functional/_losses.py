@@ -4,6 +4,7 @@ Each forward and backward is one kernel call (kernels.loss) with the reduction f
 Validation (shapes, dtypes, class indices in range) runs before any kernel. Class weights and
 pos_weight are constants, as in PyTorch (a gradient for them raises).
 """
+import math
 import warnings
 
 import numpy as np
@@ -208,15 +209,18 @@ def _class_layout(name, x, t, w, by_index, ignore_index):
                          f"got a 0-d tensor")
     batched = x.ndim >= 2
     C = x.shape[1] if batched else x.shape[0]
-    inner = int(np.prod(x.shape[2:])) if batched else 1
+    inner = math.prod(x.shape[2:]) if batched else 1
     if by_index:
         want = (x.shape[:1] + x.shape[2:]) if batched else ()
         if t.shape != want:
             raise ValueError(f"{name}(): expected target of shape {want} (input {x.shape} "
                              f"without the class dim 1), got {t.shape}")
         t = contiguous(t.astype(np.int64, copy=False)).reshape(-1)
-        bad = (t != ignore_index) & ((t < 0) | (t >= C))
-        if np.any(bad):
+        if t.size and not (0 <= t.min() and t.max() < C):  # cheap check first
+            bad = (t != ignore_index) & ((t < 0) | (t >= C))
+        else:
+            bad = None
+        if bad is not None and bad.any():
             raise IndexError(f"{name}(): Target {int(t[np.argmax(bad)])} is out of bounds "
                              f"(argument 'target' must hold class indices in [0, {C}) or "
                              f"ignore_index={ignore_index})")
