@@ -172,4 +172,6 @@ def log1p(x):
     lu = log(u)
     y = lu * (x / d)
     y = x if d == 0 else y  # |x| below half an ulp of 1: log1p(x) = x
-    return lu if u == np.inf else y
+    # large u: the correction is 1 within rounding, and reassociation may evaluate
+    # (lu * x) / d, which overflows near the top of the range
+    return lu if u > type(u)(1e15) else y
