@@ -23,40 +23,42 @@ ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, MAX_MASK, POW_GRAD_BASE, POW_GRAD_EXP
 @kernel
 def _binary_row(op, a, ia, sa, b, ib, sb, out, io, n):
     """out[io+j] = op(a[ia+j*sa], b[ib+j*sb]) for j < n."""
+    # unsigned indices: a signed one makes numba add a negative-index wraparound per element,
+    # which keeps LLVM from vectorising the loop (strides here are never negative)
     if op == ADD:
         for j in range(n):
-            out[io + j] = a[ia + j * sa] + b[ib + j * sb]
+            out[io + j] = a[np.uint64(ia + j * sa)] + b[np.uint64(ib + j * sb)]
     elif op == SUB:
         for j in range(n):
-            out[io + j] = a[ia + j * sa] - b[ib + j * sb]
+            out[io + j] = a[np.uint64(ia + j * sa)] - b[np.uint64(ib + j * sb)]
     elif op == MUL:
         for j in range(n):
-            out[io + j] = a[ia + j * sa] * b[ib + j * sb]
+            out[io + j] = a[np.uint64(ia + j * sa)] * b[np.uint64(ib + j * sb)]
     elif op == DIV:
         for j in range(n):
-            out[io + j] = a[ia + j * sa] / b[ib + j * sb]
+            out[io + j] = a[np.uint64(ia + j * sa)] / b[np.uint64(ib + j * sb)]
     elif op == POW:
         for j in range(n):
-            out[io + j] = a[ia + j * sa] ** b[ib + j * sb]
+            out[io + j] = a[np.uint64(ia + j * sa)] ** b[np.uint64(ib + j * sb)]
     elif op == MAXIMUM:  # NaN propagates, as torch.maximum
         for j in range(n):
-            x, y = a[ia + j * sa], b[ib + j * sb]
+            x, y = a[np.uint64(ia + j * sa)], b[np.uint64(ib + j * sb)]
             out[io + j] = x if (x >= y or x != x) else y
     elif op == MINIMUM:
         for j in range(n):
-            x, y = a[ia + j * sa], b[ib + j * sb]
+            x, y = a[np.uint64(ia + j * sa)], b[np.uint64(ib + j * sb)]
             out[io + j] = x if (x <= y or x != x) else y
     elif op == MAX_MASK:  # d maximum(a, b) / da: 1 where a > b, 1/2 at ties
         for j in range(n):
-            x, y = a[ia + j * sa], b[ib + j * sb]
+            x, y = a[np.uint64(ia + j * sa)], b[np.uint64(ib + j * sb)]
             out[io + j] = 1.0 if x > y else (0.5 if x == y else 0.0)
     elif op == POW_GRAD_BASE:  # d a**b / da = b * a**(b-1)  (0 where b == 0)
         for j in range(n):
-            x, y = a[ia + j * sa], b[ib + j * sb]
+            x, y = a[np.uint64(ia + j * sa)], b[np.uint64(ib + j * sb)]
             out[io + j] = 0.0 if y == 0 else y * x ** (y - 1)
     elif op == POW_GRAD_EXP:  # d a**b / db = a**b * log(a)  (0 where a == 0 and b >= 0)
         for j in range(n):
-            x, y = a[ia + j * sa], b[ib + j * sb]
+            x, y = a[np.uint64(ia + j * sa)], b[np.uint64(ib + j * sb)]
             out[io + j] = 0.0 if (x == 0 and y >= 0) else x ** y * np.log(x)
 
 
