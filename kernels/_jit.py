@@ -161,7 +161,9 @@ def kernel(fn=None, *, parallel=False, inline="never"):
     at numba IR level, where LLVM's size-based inliner would leave a call that blocks SIMD."""
     def wrap(f):
         disp = numba.njit(parallel=parallel, inline=inline, **OPTIONS)(f)
-        if CACHE_DIR is not None:
+        # only files of this folder have stamps; a kernel defined elsewhere is not cached
+        in_folder = os.path.dirname(os.path.abspath(f.__code__.co_filename)) == _HERE
+        if CACHE_DIR is not None and in_folder:
             disp._cache = _KernelsCache(f)
         return disp
     return wrap(fn) if fn is not None else wrap
