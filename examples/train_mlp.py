@@ -46,7 +46,7 @@ def accuracy(params, x, y):
         return float((forward(params, x).argmax(dim=1).numpy() == y).mean())
 
 
-def main(epochs=80, batch=64, lr=0.1, seed=0):
+def main(epochs=60, batch=64, lr=0.1, seed=0):
     jg.manual_seed(seed)
     rng = np.random.default_rng(seed)
     x_np, y_np = spirals(1000, 0.02, rng)
