@@ -4,12 +4,22 @@ against the memory-bound 4-read/3-write kernel (the bound for Adam) and torch.op
 
 Run:  python benchmarks/compare_optim.py [--threads 2] [--repeats 15]
 Blocks of the cases are interleaved and each case's median per-step time is reported.
+
+Two OpenMP runtimes share this process (numba's libgomp and torch's bundled copy), each with
+2 threads on 2 cores: with libgomp's default spin-wait, the idle runtime's threads kept spinning
+through the other side's blocks and slowed both 2-20x (measured). GOMP_SPINCOUNT=20000 (set
+below unless already in the environment) lets idle threads sleep after ~tens of us.
+torch's 2-thread multi-tensor rows (default / foreach over 200 tensors) also collapse whenever
+another process takes a core (OpenMP barriers); --torch-only and --no-torch isolate the sides.
 """
 import argparse
+import math
 import os
 import statistics
 import sys
 import time
+
+os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 
 import numpy as np
 
@@ -87,25 +97,30 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--block", type=float, default=0.1, help="seconds per timed block")
+    ap.add_argument("--no-torch", action="store_true", help="jitgrad rows only")
+    ap.add_argument("--torch-only", action="store_true",
+                    help="torch rows only (no numba thread pool in the process)")
     args = ap.parse_args()
 
     import jitgrad as jg
     jg.set_num_threads(args.threads)
     try:
+        if args.no_torch:
+            raise ImportError
         import torch
         torch.set_num_threads(args.threads)
     except ImportError:
         torch = None
-        print("torch not installed: torch rows skipped")
+        print("torch rows skipped (not installed or --no-torch)")
 
     rng = np.random.default_rng(1)
     arrs = [rng.standard_normal(N).astype(np.float32) * 1e-3 for _ in range(4)]
     pattern = _pattern_kernel()
-    cases = {"bound: 4R/3W pattern kernel, 1M": lambda: pattern(*arrs),
-             "jitgrad Adam, 1 tensor": _jitgrad_case(1, jg.optim.Adam),
-             "jitgrad Adam, 200 tensors": _jitgrad_case(200, jg.optim.Adam),
-             "jitgrad SGD(momentum=0.9), 200 tensors": _jitgrad_case(200, jg.optim.SGD,
-                                                                       momentum=0.9)}
+    cases = {} if args.torch_only else {
+        "bound: 4R/3W pattern kernel, 1M": lambda: pattern(*arrs),
+        "jitgrad Adam, 1 tensor": _jitgrad_case(1, jg.optim.Adam),
+        "jitgrad Adam, 200 tensors": _jitgrad_case(200, jg.optim.Adam),
+        "jitgrad SGD(momentum=0.9), 200 tensors": _jitgrad_case(200, jg.optim.SGD, momentum=0.9)}
     if torch is not None:
         for n in (1, 200):
             cases[f"torch Adam(fused=True), {n} tensors"] = _torch_case(torch, n, fused=True)
@@ -131,12 +146,14 @@ def main():
                 fn()
             times[name].append((time.perf_counter() - t0) / k)
     med = {name: statistics.median(ts) for name, ts in times.items()}
-    bound = med["bound: 4R/3W pattern kernel, 1M"]
+    bound = med.get("bound: 4R/3W pattern kernel, 1M", math.nan)
     print(f"threads={args.threads}, {N:,} float32 parameters, median of {args.repeats} "
           f"interleaved blocks (python {sys.version.split()[0]}, pid {os.getpid()})")
     print(f"{'case':45s} {'median ms':>10s} {'x bound':>8s}")
     for name, t in med.items():
         print(f"{name:45s} {t * 1e3:10.3f} {t / bound:8.2f}")
+    if args.torch_only:
+        return
     j1, j200 = med["jitgrad Adam, 1 tensor"], med["jitgrad Adam, 200 tensors"]
     print(f"jitgrad Adam 200 tensors / 1 tensor: {j200 / j1:.2f}")
     if torch is not None:
