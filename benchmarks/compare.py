@@ -13,12 +13,15 @@ PyTorch and JAX rows are skipped cleanly when the library is not installed.
 
 Threads: jitgrad.set_num_threads(N) and torch.set_num_threads(N) get the same N; OMP/BLAS/numba
 environment variables are set to N before anything is imported (XLA is limited to one thread when
-N is 1).
+N is 1). torch and jax are imported before jitgrad starts numba's OpenMP pool (the other order
+made torch's eager steps 5-50x slower here). numba's 'omp' layer and torch share one GNU OpenMP
+runtime in this process, so its wait policy is shared: by default (spinning workers) jitgrad's
+parallel Adam kernel keeps a core busy after it returns and the next BLAS call waits for it;
+--omp-passive removes that but slows torch's many small parallel ops. Compare both runs.
 
 New workloads (CNN, LSTM, ...) subclass Workload and register with @register.
 """
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -32,21 +35,29 @@ def _parse_args(argv=None):
     ap.add_argument("--threads", type=int, default=2, help="threads for jitgrad, BLAS, torch")
     ap.add_argument("--quick", action="store_true", help="fewer and shorter blocks (smoke run)")
     ap.add_argument("--workload", action="append", help="run only these workloads (repeatable)")
-    ap.add_argument("--repeats", type=int, default=None, help="timed rounds (default 9, quick 7)")
+    ap.add_argument("--repeats", type=int, default=None, help="timed rounds, >= 7 (default 9, quick 7)")
     ap.add_argument("--block", type=float, default=None,
                     help="seconds per timed block (default 0.15, quick 0.04)")
     ap.add_argument("--reject-load", type=float, default=0.3,
                     help="redo a round if other processes used more cores than this")
     ap.add_argument("--no-cold", action="store_true", help="skip the import / first-step runs")
+    ap.add_argument("--omp-passive", action="store_true",
+                    help="set OMP_WAIT_POLICY=PASSIVE for the whole process (torch included): "
+                         "OpenMP workers sleep at once instead of spinning after a parallel "
+                         "region, so they do not take cores from BLAS threads")
     args = ap.parse_args(argv)
     if args.repeats is None:
         args.repeats = 7 if args.quick else 9
+    if args.repeats < 7:
+        ap.error("--repeats must be at least 7 (medians over >= 7 interleaved rounds)")
     if args.block is None:
         args.block = 0.04 if args.quick else 0.15
     return args
 
 
-def _set_thread_env(n):
+def _set_thread_env(n, omp_passive=False):
+    if omp_passive:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ[v] = str(n)
     if n == 1:
@@ -263,15 +274,13 @@ class MLP(Workload):
         loss_fn = jg.nn.CrossEntropyLoss()
         X = [jg.from_numpy(x) for x in xs]
         Y = [jg.from_numpy(y) for y in ys]
-        st = {"i": 0, "loss": None, "opt": None}
-
-        def make_opt():
-            return jg.optim.Adam(model.parameters(), lr=self.LR, betas=self.BETAS, eps=self.EPS)
+        opt = jg.optim.Adam(model.parameters(), lr=self.LR, betas=self.BETAS, eps=self.EPS)
+        opt_init = opt.state_dict()
+        st = {"i": 0, "loss": None}
 
         def step():
             i = st["i"]
             st["i"] = (i + 1) % self.NBATCH
-            opt = st["opt"]
             opt.zero_grad()
             loss = loss_fn(model(X[i]), Y[i])
             loss.backward()
@@ -280,7 +289,7 @@ class MLP(Workload):
 
         def reset():
             model.load_state_dict(init)   # copies into the existing parameter arrays
-            st["opt"] = make_opt()        # fresh Adam state (untimed)
+            opt.load_state_dict(opt_init)  # step 0, zero moments, in place
             st["i"] = 0
 
         reset()
@@ -540,7 +549,7 @@ def cold_start(w, args):
 
 def main(argv=None):
     args = _parse_args(argv)
-    _set_thread_env(args.threads)
+    _set_thread_env(args.threads, args.omp_passive)
     # torch (and jax) first: if numba's OpenMP pool starts before torch is imported, torch binds
     # to the system libgomp instead of its own and its eager steps ran 5-50x slower here
     try:
@@ -556,6 +565,8 @@ def main(argv=None):
     jg.set_num_threads(args.threads)
     la = os.getloadavg()
     print("# " + " | ".join(_versions() + [f"threads {args.threads}",
+                                           "OMP_WAIT_POLICY="
+                                           f"{os.environ.get('OMP_WAIT_POLICY', '(unset)')}",
                                            f"cpus {os.cpu_count()}",
                                            f"loadavg {la[0]:.2f} {la[1]:.2f} {la[2]:.2f}",
                                            f"other processes now {foreign_load():.2f} cores"]))
