@@ -9,7 +9,7 @@ from ...autograd.function import Function
 from ...creation import generator
 from ...kernels import elementwise as _ew
 from ...kernels import linear as K
-from ...kernels import sparse as S
+from ...kernels import index as KI
 from ...ops.util import contiguous
 from ...tensor import Tensor, _make
 
@@ -169,7 +169,7 @@ class Embedding(Function):
                              f"num_embeddings={num}")
         w = contiguous(w)
         out = np.empty(idx.shape + (d,), w.dtype)
-        S.embedding_forward(idx.reshape(-1), w.reshape(-1), out.reshape(-1), d)
+        KI.gather(idx.reshape(-1), d, w.reshape(-1), out.reshape(-1))
         ctx.pad = padding_idx
         ctx.num = num
         ctx.save_for_backward(idx)
@@ -180,8 +180,10 @@ class Embedding(Function):
         (idx,) = ctx.saved_tensors
         g = contiguous(g)
         d = g.shape[-1]
-        gw = np.empty((ctx.num, d), g.dtype)
-        S.embedding_backward(idx.reshape(-1), g.reshape(-1), gw.reshape(-1), d, ctx.pad)
+        gw = np.zeros((ctx.num, d), g.dtype)
+        KI.scatter_add(idx.reshape(-1), d, g.reshape(-1), gw.reshape(-1))
+        if ctx.pad >= 0:
+            gw[ctx.pad] = 0  # the padding row gets no gradient
         return None, gw, None
 
 
