@@ -15,9 +15,11 @@ Threads: jitgrad.set_num_threads(N) and torch.set_num_threads(N) get the same N;
 environment variables are set to N before anything is imported (XLA is limited to one thread when
 N is 1). torch and jax are imported before jitgrad starts numba's OpenMP pool (the other order
 made torch's eager steps 5-50x slower here). numba's 'omp' layer and torch share one GNU OpenMP
-runtime in this process, so its wait policy is shared: by default (spinning workers) jitgrad's
-parallel Adam kernel keeps a core busy after it returns and the next BLAS call waits for it;
---omp-passive removes that but slows torch's many small parallel ops. Compare both runs.
+runtime in this process, so its wait policy is shared. By default torch loads it first with
+spinning workers, and jitgrad then keeps its numba kernels on one thread (a spinning numba worker
+slowed the next BLAS call ~10x, see jitgrad/threads.py); --omp-passive makes every worker wait
+passively, so jitgrad's parallel kernels use all threads, but it slows torch's many small
+parallel ops. Compare both runs.
 
 New workloads (CNN, LSTM, ...) subclass Workload and register with @register.
 """

@@ -1,0 +1,69 @@
+"""Thread policy: OpenMP workers wait passively, or numba kernels stay on one thread.
+
+Each case runs in a fresh interpreter, because libgomp reads its wait policy once, when loaded.
+"""
+import ctypes.util
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import json, os, sys
+if sys.argv[1] == "gomp-first":
+    import ctypes; ctypes.CDLL("libgomp.so.1")
+import numba
+import jitgrad as jg
+from jitgrad import threads
+jg.set_num_threads(2)
+print(json.dumps({"policy": os.environ.get("OMP_WAIT_POLICY"), "spin": threads._workers_spin,
+                  "numba": numba.get_num_threads(), "jg": jg.get_num_threads(),
+                  "max": numba.config.NUMBA_NUM_THREADS}))
+"""
+
+
+def _probe(mode="plain", **env_extra):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "JITGRAD_NUM_THREADS")}
+    env.update(env_extra)
+    out = subprocess.run([sys.executable, "-c", PROBE, mode], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_fresh_process_gets_passive_workers_and_parallel_kernels():
+    r = _probe()
+    assert r["policy"] == "PASSIVE" and r["spin"] is False
+    assert r["numba"] == min(2, r["max"]) and r["jg"] == 2
+
+
+def test_user_wait_policy_is_respected():
+    r = _probe(OMP_WAIT_POLICY="ACTIVE")
+    assert r["policy"] == "ACTIVE" and r["spin"] is True
+    assert r["numba"] == 1 and r["jg"] == 2
+    r = _probe(OMP_WAIT_POLICY="passive")
+    assert r["spin"] is False and r["numba"] == min(2, r["max"])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not ctypes.util.find_library("gomp"),
+                    reason="needs GNU OpenMP on Linux")
+def test_openmp_loaded_before_jitgrad_keeps_numba_serial():
+    # torch imported first loads libgomp with spinning workers; jitgrad can no longer change
+    # that, so its kernels must not start a second spinning worker next to BLAS
+    r = _probe("gomp-first")
+    assert r["policy"] is None and r["spin"] is True
+    assert r["numba"] == 1 and r["jg"] == 2
+
+
+def test_set_num_threads_rejects_nonpositive():
+    import jitgrad as jg
+    with pytest.raises(ValueError, match="set_num_threads"):
+        jg.set_num_threads(0)
+
+
+def test_user_spin_count_keeps_parallel_kernels():
+    r = _probe(GOMP_SPINCOUNT="1000")
+    assert r["policy"] is None and r["spin"] is False and r["numba"] == min(2, r["max"])
