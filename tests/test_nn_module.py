@@ -291,3 +291,37 @@ def test_state_dict_keys_match_torch():
     net.load_state_dict(tsd)  # torch tensors load directly (via .numpy())
     np.testing.assert_array_equal(net.block.inner.weight.data, tsd["block.inner.weight"].numpy())
     assert net.block.count.dtype == np.int64
+
+
+def test_sequential_fuses_linear_activation_pairs_with_same_results():
+    jg.manual_seed(0)
+    seq = jg.nn.Sequential(jg.nn.Linear(4, 5), jg.nn.ReLU(), jg.nn.Linear(5, 5), jg.nn.Tanh(),
+                           jg.nn.Linear(5, 3), jg.nn.Sigmoid(), jg.nn.Linear(3, 2))
+    x = jg.randn(6, 4, dtype=jg.float64)
+    seq.double()
+    up = jg.from_numpy(np.random.default_rng(0).standard_normal((6, 2)))
+    out = seq(x)
+    assert out.grad_fn.name() == "LinearBackward"
+    assert out.grad_fn.next[0][0].name() == "Linear_sigmoidBackward"
+    (out * up).sum().backward()
+    fused = {n: p.grad.copy() for n, p in seq.named_parameters()}
+    seq.zero_grad()
+    h = x
+    for m in seq:  # module by module: no fusion
+        h = m(h)
+    np.testing.assert_allclose(h.data, out.data, rtol=1e-12)
+    (h * up).sum().backward()
+    for n, p in seq.named_parameters():
+        np.testing.assert_allclose(p.grad, fused[n], rtol=1e-12, err_msg=n)
+
+
+def test_sequential_does_not_fuse_a_linear_subclass():
+    class Scaled(jg.nn.Linear):
+        def forward(self, input):
+            return super().forward(input) * 2
+
+    jg.manual_seed(0)
+    seq = jg.nn.Sequential(Scaled(3, 3), jg.nn.ReLU())
+    x = jg.randn(2, 3)
+    ref = np.maximum(2 * (x.data @ seq[0].weight.data.T + seq[0].bias.data), 0)
+    np.testing.assert_allclose(seq(x).data, ref, rtol=1e-6)
