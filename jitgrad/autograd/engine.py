@@ -6,7 +6,7 @@ total gradient once (hooks see it once), then accumulate into ``.grad``.
 import numpy as np
 
 from ..tensor import Tensor, _make
-from .function import _FREED_MSG, Context
+from .function import _FREED_MSG, Context, direct_leaves
 
 
 def _as_array(g, like):
@@ -28,7 +28,9 @@ def _run_hooks(hooks, g):
 def _accumulate_leaf(leaf, g):
     if leaf.grad is None:
         store = leaf._grad_store
-        if store is not None and store.shape == g.shape and store.dtype == leaf.data.dtype:
+        if g is store:  # written there by the op (Context.grad_buffer)
+            leaf.grad = store
+        elif store is not None and store.shape == g.shape and store.dtype == leaf.data.dtype:
             np.copyto(store, g)
             leaf.grad = store
         else:
@@ -68,6 +70,30 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         if k not in deps and obj.__class__ is not Context and k in grads:
             _finish_leaf(obj, grads.pop(k), capture)
     ready = [n for n in root_nodes if id(n) not in deps]
+    direct_leaves.ids = () if capture is not None else _direct_leaves(objs, deps)
+    try:
+        _propagate(ready, grads, deps, capture, retain_graph)
+    finally:
+        direct_leaves.ids = ()
+    return capture
+
+
+def _direct_leaves(objs, deps):
+    """Leaves whose gradient an op may write straight into their gradient store: one edge in,
+    no hooks, no .grad to accumulate into, a store of the leaf's shape and dtype."""
+    out = set()
+    for k, obj in objs.items():
+        if obj.__class__ is Context or deps.get(k) != 1:
+            continue
+        store = obj._grad_store
+        if (store is not None and obj.grad is None and not obj._hooks
+                and store.shape == obj.data.shape and store.dtype == obj.data.dtype):
+            out.add(k)
+    return out
+
+
+def _propagate(ready, grads, deps, capture, retain_graph):
+    """Run nodes as their gradients complete; hand finished leaf gradients to _finish_leaf."""
     while ready:
         node = ready.pop()
         gin = _call_backward(node, grads.pop(id(node), None), capture, retain_graph)
@@ -100,7 +126,6 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
                     g = grads.pop(k, None)
                     if g is not None:
                         _finish_leaf(obj, g, capture)
-    return capture
 
 
 def _count_dependencies(stack, objs):

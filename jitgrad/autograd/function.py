@@ -4,8 +4,14 @@ A subclass defines static ``forward(ctx, *args)`` and ``backward(ctx, *grad_outp
 arrays; ``MyOp.apply(*args)`` runs forward on the arrays behind any Tensor arguments and, when
 grad is enabled and some input requires grad, records the ``Context`` as the graph node.
 """
+import threading
+
 from ..tensor import Tensor, _make
 from .grad_mode import state as _grad_state
+
+# ids of the leaves whose gradient store a running backward() lets ops write into (engine sets it)
+direct_leaves = threading.local()
+direct_leaves.ids = ()
 
 _FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved "
               "tensors after they have already been freed). Saved intermediate values of the "
@@ -45,6 +51,15 @@ class Context:
                         f"by an inplace operation: saved tensor {i} of {self.name()} is at version "
                         f"{counter[0]}; expected version {expected} instead.")
         return self._saved
+
+    def grad_buffer(self, i):
+        """An array to write input i's whole gradient into and return, saving the engine a copy;
+        None unless input i is a leaf used once in this backward(), without hooks, with no
+        .grad yet and with a gradient store (its optimizer's flat buffer)."""
+        e = self.next[i]
+        if e is None or e[1] >= 0 or id(e[0]) not in getattr(direct_leaves, "ids", ()):
+            return None
+        return e[0]._grad_store
 
     def mark_non_differentiable(self, *outputs):
         self._non_diff = {id(o) for o in outputs}

@@ -83,12 +83,18 @@ class Linear(Function):
         gb = None
         if ctx.act != ACT_NONE or need[2]:
             gz = g2 if ctx.act == ACT_NONE else np.empty(g2.shape, g2.dtype)
-            gb = np.empty(n_out, g2.dtype) if need[2] else _NO_BIAS[g2.dtype]
+            gb = _NO_BIAS[g2.dtype]
+            if need[2]:
+                gb = ctx.grad_buffer(2)
+                if gb is None:
+                    gb = np.empty(n_out, g2.dtype)
             K.bias_act_backward(ctx.act, g2.reshape(-1) if y is None else y.reshape(-1),
                                 g2.reshape(-1), gz.reshape(-1), gb, n_out)
             g2 = gz
         gx = (g2 @ w).reshape(g.shape[:-1] + (w.shape[1],)) if need[0] else None
-        gw = g2.T @ x.reshape(-1, x.shape[-1]) if need[1] else None
+        gw = None
+        if need[1]:  # straight into the weight's gradient store when the engine allows it
+            gw = np.matmul(g2.T, x.reshape(-1, x.shape[-1]), out=ctx.grad_buffer(1))
         return gx, gw, (gb if need[2] else None), None
 
     @classmethod
