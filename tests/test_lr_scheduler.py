@@ -122,8 +122,9 @@ def test_reduce_on_plateau_matches_torch():
     lambda o: S.SequentialLR(o, [S.ExponentialLR(o, 0.8), S.CosineAnnealingWarmRestarts(o, 4)],
                              [6]),
     lambda o: S.ReduceLROnPlateau(o, patience=1),
+    lambda o: S.MultiStepLR(o, [3, 3, 20], gamma=0.5),
 ])
-def test_state_dict_resume(make):
+def test_state_dict_resume(make, tmp_path):
     def run(sched, n, start=0):
         out = []
         for k in range(start, start + n):
@@ -140,12 +141,17 @@ def test_state_dict_resume(make):
     o1 = _opt(0.1, cls=jo.Adam)
     s1 = make(o1)
     run(s1, 15)
-    sd, osd = s1.state_dict(), o1.state_dict()
+    jg.save({"sched": s1.state_dict(), "optim": o1.state_dict()}, tmp_path / "ckpt")
+    ckpt = jg.load(tmp_path / "ckpt")   # through the file format: Counters, int keys, tuples
+    sd, osd = ckpt["sched"], ckpt["optim"]
     o2 = _opt(0.1, cls=jo.Adam)
     s2 = make(o2)
     o2.load_state_dict(osd)
     s2.load_state_dict(sd)
     assert run(s2, 15, 15) == full[15:]
+    if isinstance(s2, S.MultiStepLR):  # the closed form (step(epoch)) after a reload
+        s2.step(25)
+        assert s2.get_last_lr() == [0.1 * 0.5 ** 3]
 
 
 def test_errors():
