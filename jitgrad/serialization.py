@@ -130,10 +130,15 @@ def _decode(node, zf):
     raise ValueError(f"unknown node tag {t!r}")
 
 
-def load(f):
+def load(f, map_location=None, weights_only=True):
     """Load an object written by :func:`save`. Arrays come back as ndarrays, tensors as
     Tensors (Parameters as Parameters). Raises ValueError naming the file if it is truncated,
-    corrupt or not a jitgrad file."""
+    corrupt or not a jitgrad file. ``map_location`` (None or 'cpu') and ``weights_only`` are
+    accepted for torch.load compatibility: everything lives on the CPU, and the format holds
+    data only, so loading never runs code either way."""
+    if map_location not in (None, "cpu"):
+        raise ValueError(f"jitgrad.load: map_location must be None or 'cpu' (jitgrad is CPU-only), "
+                         f"got {map_location!r}")
     path = os.fspath(f)
     try:
         with zipfile.ZipFile(path, "r") as zf:

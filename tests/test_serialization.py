@@ -121,3 +121,12 @@ def test_torch_file_is_foreign(tmp_path):
     torch.save({"w": torch.ones(2)}, path)
     with pytest.raises(ValueError, match="not a jitgrad file"):
         jg.load(path)
+
+
+def test_load_accepts_torch_style_keywords(tmp_path):
+    p = tmp_path / "w.jg"
+    jg.save({"w": np.arange(3.0)}, p)
+    for kw in ({"map_location": "cpu"}, {"weights_only": True}, {"weights_only": False}):
+        np.testing.assert_array_equal(jg.load(p, **kw)["w"], np.arange(3.0))
+    with pytest.raises(ValueError, match="map_location"):
+        jg.load(p, map_location="cuda:0")
