@@ -267,6 +267,8 @@ class MLP(Workload):
         rows.append(("JAX jit (whole step incl. Adam)", lambda: self._jax(init, xs, ys)))
         rows.append(("bare GEMMs (8 numpy.matmul: 3 fwd + 5 bwd)",
                      lambda: self._gemms(init, xs)))
+        rows.append(("bare GEMMs + jitgrad Adam step (a floor)",
+                     lambda: self._gemms(init, xs, adam=True)))
         return rows
 
     def _jitgrad(self, init, xs, ys):
@@ -385,11 +387,22 @@ class MLP(Workload):
         reset()
         return Impl(step, reset, lambda: float(st["loss"]))
 
-    def _gemms(self, init, xs):
+    def _gemms(self, init, xs, adam=False):
         """The step's GEMMs alone, in jitgrad's operand layouts: y = x @ W.T (3 forward),
-        gW = g.T @ x (3) and gx = g @ W (2, none for the input layer)."""
+        gW = g.T @ x (3) and gx = g @ W (2, none for the input layer); with `adam`, followed by
+        jitgrad's Adam step over the same parameters (fixed stand-in gradients): what no
+        eager step can go below."""
         import numpy as np
         ws = [w for w, _ in self._weights(init)]
+        opt = None
+        if adam:
+            import jitgrad as jg
+            params = [jg.nn.Parameter(a.copy()) for wb in self._weights(init) for a in wb]
+            opt = jg.optim.Adam(params, lr=self.LR, betas=self.BETAS, eps=self.EPS)
+            opt_init = opt.state_dict()
+            grng = np.random.default_rng(3)
+            for p in params:
+                p.grad = (grng.standard_normal(p.shape) * 1e-2).astype(np.float32)
         B = xs[0].shape[0]
         rng = np.random.default_rng(2)
         gs = [rng.standard_normal((B, w.shape[0])).astype(np.float32) * 1e-2 for w in ws]
@@ -407,9 +420,13 @@ class MLP(Workload):
             _ = gs[1].T @ h1
             _ = gs[1] @ ws[1]
             _ = gs[0].T @ h0
+            if opt is not None:
+                opt.step()
 
         def reset():
             st["i"] = 0
+            if opt is not None:
+                opt.load_state_dict(opt_init)
 
         return Impl(step, reset, lambda: float("nan"))
 
