@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from . import _math
 from ._jit import kernel
 
 MSE, L1, SMOOTH_L1, HUBER, BCE, BCE_LOGITS = range(6)
@@ -139,8 +140,8 @@ def cross_entropy_forward(x, idx, prob, w, C, inner, ignore, ls, loss, lse):
                 m = v
         acc = 0.0
         for c in range(C):
-            acc += math.exp(x[b + c * inner] - m)
-        z = m + math.log(acc)
+            acc += _math.exp(np.float64(x[b + c * inner] - m))
+        z = m + _math.log(acc)
         lse[s] = z
         li = 0.0
         if by_index:
