@@ -19,7 +19,26 @@ def _index(idx, n, kind):
     return idx + n if idx < 0 else idx
 
 
-class Sequential(Module):
+class _IndexedModules(Module):
+    """Children registered under '0', '1', ...: length, iteration, append, extend."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+
+class Sequential(_IndexedModules):
     """Modules applied in order: ``Sequential(m0, m1, ...)`` or ``Sequential(OrderedDict)``."""
 
     def __init__(self, *args):
@@ -70,23 +89,9 @@ class Sequential(Module):
         for i, (k, m) in enumerate(items):
             self._modules[str(i) if k.isdigit() else k] = m
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
 
 
-class ModuleList(Module):
+class ModuleList(_IndexedModules):
     """A list of modules, registered as children '0', '1', ...; it has no forward."""
 
     def __init__(self, modules=None):
@@ -109,20 +114,6 @@ class ModuleList(Module):
         for i, m in enumerate(mods):
             self._modules[str(i)] = m
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
 
     def insert(self, index, module):
         mods = list(self._modules.values())
