@@ -66,11 +66,18 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         buf[t._out_idx] = _add(buf[t._out_idx], g)
     root_nodes = list(stack)
     deps = _count_dependencies(stack, objs)
-    for k, obj in list(objs.items()):  # leaf roots nothing else flows into
-        if k not in deps and obj.__class__ is not Context and k in grads:
-            _finish_leaf(obj, grads.pop(k), capture)
+    direct = set()  # leaves an op may write its gradient into (Context.grad_buffer)
+    for k, obj in list(objs.items()):
+        if obj.__class__ is Context:
+            continue
+        n = deps.get(k)
+        if n is None:
+            if k in grads:  # a leaf root nothing else flows into
+                _finish_leaf(obj, grads.pop(k), capture)
+        elif n == 1 and capture is None and _store_writable(obj):
+            direct.add(k)
     ready = [n for n in root_nodes if id(n) not in deps]
-    direct_leaves.ids = () if capture is not None else _direct_leaves(objs, deps)
+    direct_leaves.ids = direct
     try:
         _propagate(ready, grads, deps, capture, retain_graph)
     finally:
@@ -78,18 +85,13 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
     return capture
 
 
-def _direct_leaves(objs, deps):
-    """Leaves whose gradient an op may write straight into their gradient store: one edge in,
-    no hooks, no .grad to accumulate into, a store of the leaf's shape and dtype."""
-    out = set()
-    for k, obj in objs.items():
-        if obj.__class__ is Context or deps.get(k) != 1:
-            continue
-        store = obj._grad_store
-        if (store is not None and obj.grad is None and not obj._hooks
-                and store.shape == obj.data.shape and store.dtype == obj.data.dtype):
-            out.add(k)
-    return out
+def _store_writable(leaf):
+    """True when an op may write the leaf's gradient straight into its gradient store: no
+    hooks, no .grad to accumulate into, a store of the leaf's shape and dtype (the caller
+    checks that exactly one edge leads to the leaf)."""
+    store = leaf._grad_store
+    return (store is not None and leaf.grad is None and not leaf._hooks
+            and store.shape == leaf.data.shape and store.dtype == leaf.data.dtype)
 
 
 def _propagate(ready, grads, deps, capture, retain_graph):
