@@ -11,8 +11,8 @@ class needs ``setup()``.
 import numpy as np
 
 from jitgrad.kernels import elementwise as K
-from jitgrad.ops.binary import binary
-from jitgrad.ops.unary import unary
+from jitgrad._ops.binary import binary
+from jitgrad._ops.unary import unary
 
 _RNG = np.random.default_rng(0)
 _X = _RNG.standard_normal((1000, 1000)).astype(np.float32)

@@ -1,17 +1,17 @@
 """jitgrad: a CPU autograd library whose every kernel is a numba-JIT compiled function."""
-from . import autograd, dtypes  # noqa: F401
+from . import autograd  # noqa: F401
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa
 from .autograd.gradcheck import GradcheckError, gradcheck  # noqa: F401
-from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,  # noqa
+from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,  # noqa
                        full_like, linspace, manual_seed, ones, ones_like, rand, randint, randn,
                        randperm, tensor, zeros, zeros_like)
-from .dtypes import bool_ as bool  # noqa: A001
-from .dtypes import float32, float64, int32, int64  # noqa: F401
-from .ops import *  # noqa: F401,F403
-from .ops import TENSOR_METHODS as _TM
-from .tensor import Tensor, _bind_ops  # noqa: F401
-from .threads import get_num_threads, set_num_threads  # noqa: F401
-from .threads import _apply_env
+from ._dtypes import bool_ as bool  # noqa: A001
+from ._dtypes import float32, float64, int32, int64  # noqa: F401
+from ._ops import *  # noqa: F401,F403
+from ._ops import TENSOR_METHODS as _TM
+from ._tensor import Tensor, _bind_ops  # noqa: F401
+from ._threads import get_num_threads, set_num_threads  # noqa: F401
+from ._threads import _apply_env
 
 float = float32  # noqa: A001  (torch.float)
 double = float64
@@ -23,6 +23,7 @@ del _TM
 
 from . import nn  # noqa: E402,F401
 from . import optim  # noqa: E402,F401
-from .serialization import load, save  # noqa: E402,F401
+from . import data  # noqa: E402,F401
+from ._serialization import load, save  # noqa: E402,F401
 
 __version__ = "0.1.0"

@@ -16,7 +16,7 @@ if sys.argv[1] == "gomp-first":
     import ctypes; ctypes.CDLL("libgomp.so.1")
 import numba
 import jitgrad as jg
-from jitgrad import threads
+from jitgrad import _threads as threads
 jg.set_num_threads(2)
 print(json.dumps({"policy": os.environ.get("OMP_WAIT_POLICY"), "spin": threads._workers_spin,
                   "numba": numba.get_num_threads(), "jg": jg.get_num_threads(),

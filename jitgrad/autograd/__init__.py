@@ -1,10 +1,10 @@
 """Autograd: Function (the custom-op API), backward / grad, grad-mode switches, gradcheck."""
 import numpy as np
 
-from ..tensor import Tensor, _make
+from .._tensor import Tensor, _make
 from .engine import run_backward
 from .function import Context, Function  # noqa: F401
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 
 
 def _seed(outputs, grads, caller):

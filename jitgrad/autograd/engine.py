@@ -5,7 +5,7 @@ total gradient once (hooks see it once), then accumulate into ``.grad``.
 """
 import numpy as np
 
-from ..tensor import Tensor, _make
+from .._tensor import Tensor, _make
 from .function import _FREED_MSG, Context, direct_leaves
 
 

@@ -6,8 +6,8 @@ grad is enabled and some input requires grad, records the ``Context`` as the gra
 """
 import threading
 
-from ..tensor import Tensor, _make
-from .grad_mode import state as _grad_state
+from .._tensor import Tensor, _make
+from .._grad_mode import state as _grad_state
 
 # ids of the leaves whose gradient store a running backward() lets ops write into (engine sets it)
 direct_leaves = threading.local()

@@ -6,8 +6,8 @@ by element for inputs up to ``max_full`` elements, along random directions beyon
 """
 import numpy as np
 
-from ..tensor import Tensor, _make
-from .grad_mode import no_grad
+from .._tensor import Tensor, _make
+from .._grad_mode import no_grad
 
 
 class GradcheckError(RuntimeError):

@@ -5,8 +5,8 @@ import math
 
 import numpy as np
 
-from ..creation import generator
-from ..tensor import Tensor
+from .._creation import generator
+from .._tensor import Tensor
 
 
 def _fill(tensor, values):

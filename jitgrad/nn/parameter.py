@@ -1,7 +1,7 @@
 """Parameter: a Tensor that a Module registers as a learnable weight (requires_grad by default)."""
 import numpy as np
 
-from ..tensor import Tensor, _init
+from .._tensor import Tensor, _init
 
 
 class Parameter(Tensor):

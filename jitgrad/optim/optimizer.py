@@ -10,8 +10,8 @@ from operator import is_
 
 import numpy as np
 
-from ..autograd.grad_mode import enable_grad
-from ..tensor import Tensor
+from .._grad_mode import enable_grad
+from .._tensor import Tensor
 from ._flat import FlatBuffer
 
 

@@ -10,8 +10,8 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...kernels import activation as K
-from ...ops.util import contiguous
-from ...tensor import Tensor
+from ..._ops.util import contiguous
+from ..._tensor import Tensor
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "mish", "softplus",
            "sigmoid", "tanh", "hardtanh", "softmax", "log_softmax"]

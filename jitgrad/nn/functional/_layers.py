@@ -6,12 +6,12 @@ arguments. The GEMMs are numpy.matmul (BLAS) on 2-D views; every other pass is a
 import numpy as np
 
 from ...autograd.function import Function
-from ...creation import generator
+from ..._creation import generator
 from ...kernels import elementwise as _ew
 from ...kernels import linear as K
 from ...kernels import index as KI
-from ...ops.util import contiguous
-from ...tensor import Tensor, _make
+from ..._ops.util import contiguous
+from ..._tensor import Tensor, _make
 
 ACT_NONE, ACT_RELU, ACT_TANH, ACT_SIGMOID = K.ACT_NONE, K.ACT_RELU, K.ACT_TANH, K.ACT_SIGMOID
 _ACT_NAMES = {ACT_NONE: "linear", ACT_RELU: "linear_relu", ACT_TANH: "linear_tanh",

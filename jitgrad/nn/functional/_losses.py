@@ -11,9 +11,9 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...kernels import loss as K
-from ...ops.broadcast import sum_to
-from ...ops.util import contiguous
-from ...tensor import Tensor
+from ..._ops.broadcast import sum_to
+from ..._ops.util import contiguous
+from ..._tensor import Tensor
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy"]

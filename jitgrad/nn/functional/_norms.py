@@ -8,8 +8,8 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...kernels import norm as K
-from ...ops.util import contiguous
-from ...tensor import Tensor
+from ..._ops.util import contiguous
+from ..._tensor import Tensor
 
 __all__ = ["layer_norm", "batch_norm"]
 

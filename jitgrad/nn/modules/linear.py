@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from ...dtypes import as_dtype
+from ..._dtypes import as_dtype
 from .. import functional as F
 from .. import init
 from ..functional import _layers

@@ -10,8 +10,8 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from ...dtypes import as_dtype
-from ...tensor import Tensor
+from ..._dtypes import as_dtype
+from ..._tensor import Tensor
 from ..parameter import Parameter
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])

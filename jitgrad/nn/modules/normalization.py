@@ -2,8 +2,8 @@
 state_dict keys (weight, bias, running_mean, running_var, num_batches_tracked)."""
 import numpy as np
 
-from ...autograd.grad_mode import no_grad
-from ...tensor import Tensor
+from ..._grad_mode import no_grad
+from ..._tensor import Tensor
 from .. import functional as F
 from ..parameter import Parameter
 from .linear import _float_dtype

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from ...kernels import optim as K
-from ...tensor import Tensor, _make
+from ..._tensor import Tensor, _make
 
 
 def _grads(parameters):

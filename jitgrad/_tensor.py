@@ -1,14 +1,14 @@
 """Tensor: an ndarray plus what autograd needs (requires_grad, grad, grad_fn, version counter).
 
 Operators and math methods are bound at the bottom of this file to the op functions in
-``jitgrad.ops``, each a thin call of one ``Function.apply``.
+``jitgrad._ops``, each a thin call of one ``Function.apply``.
 """
 import weakref
 
 import numpy as np
 
-from .autograd.grad_mode import state as _grad_state
-from .dtypes import as_dtype, check_grad_dtype
+from ._grad_mode import state as _grad_state
+from ._dtypes import as_dtype, check_grad_dtype
 
 
 class Tensor:
@@ -173,7 +173,7 @@ class Tensor:
 
     # ----------------------------------------------------------------- copies and in-place
     def clone(self):
-        from .ops import clone
+        from ._ops import clone
         return clone(self)
 
     def zero_(self):
@@ -198,7 +198,7 @@ class Tensor:
         return self.to(dtype)
 
     def to(self, dtype):
-        from .ops import cast
+        from ._ops import cast
         return cast(self, as_dtype(dtype))
 
     def float(self):
@@ -268,8 +268,8 @@ def _check_inplace(t, op):
 
 
 def _bind_ops():
-    """Attach the op functions of jitgrad.ops as Tensor methods and operators."""
-    from . import ops
+    """Attach the op functions of jitgrad._ops as Tensor methods and operators."""
+    from . import _ops as ops
     for name in ops.TENSOR_METHODS:
         fn = getattr(ops, name, None)
         if fn is not None:

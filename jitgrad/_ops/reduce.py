@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..kernels import elementwise as E
 from ..kernels import reduce as K
-from ..tensor import Tensor, _make
+from .._tensor import Tensor, _make
 from .basic import cast
 from .binary import maximum, minimum
 from .broadcast import reduce_plan

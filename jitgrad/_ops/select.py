@@ -7,9 +7,9 @@ to its operand's shape.
 import numpy as np
 
 from ..autograd.function import Function
-from ..dtypes import result_type
+from .._dtypes import result_type
 from ..kernels import index as K
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .broadcast import sum_to
 from .util import contiguous
 

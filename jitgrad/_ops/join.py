@@ -7,8 +7,8 @@ they copy with NumPy (pure data movement, no arithmetic to fuse).
 import numpy as np
 
 from ..autograd.function import Function
-from ..dtypes import result_type
-from ..tensor import Tensor
+from .._dtypes import result_type
+from .._tensor import Tensor
 from .shape import wrap_dim
 
 

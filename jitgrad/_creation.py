@@ -1,8 +1,8 @@
 """Tensor creation and the random state (``manual_seed`` makes every random draw reproducible)."""
 import numpy as np
 
-from .dtypes import as_dtype, float32, int64
-from .tensor import Tensor, _make
+from ._dtypes import as_dtype, float32, int64
+from ._tensor import Tensor, _make
 
 _rng = np.random.default_rng()
 

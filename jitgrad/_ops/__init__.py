@@ -1,9 +1,10 @@
 """Every built-in op: one Function each (in the family modules), plus the function users call.
 
-``TENSOR_METHODS`` / ``TENSOR_OPERATORS`` say which of them are bound onto Tensor.
+``TENSOR_METHODS`` / ``TENSOR_OPERATORS`` say which of them are bound onto Tensor; ``__all__``
+is what ``jitgrad`` re-exports (PyTorch's names; operator helpers stay here).
 """
-from .basic import *  # noqa: F401,F403
-from .basic import cast, clone, eq, ge, gt, le, lt, ne  # noqa: F401
+from .basic import (cast, clone, eq, ge, greater, greater_equal, gt, le, less,  # noqa: F401
+                    less_equal, lt, ne, not_equal)
 from .binary import (add, add_op, sub_op, div, divide, maximum, minimum, mul, multiply, pow, rdiv,  # noqa: F401
                      rpow, rsub, sub, subtract, true_divide)
 from .broadcast import sum_to  # noqa: F401
@@ -39,3 +40,15 @@ TENSOR_OPERATORS = {
     "__setitem__": "setitem", "__iadd__": "iadd", "__isub__": "isub", "__imul__": "imul",
     "__itruediv__": "idiv",
 }
+
+__all__ = [
+    "abs", "absolute", "add", "amax", "amin", "argmax", "argmin", "bmm", "broadcast_to", "cat",
+    "chunk", "clamp", "clip", "clone", "concat", "concatenate", "cos", "div", "divide", "dot",
+    "eq", "exp", "expand", "expand_as", "flatten", "ge", "greater", "greater_equal", "gt", "le",
+    "less", "less_equal", "log", "log1p", "logsumexp", "lt", "masked_fill", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "mm", "mul", "multiply", "ne", "neg", "negative", "norm",
+    "not_equal", "permute", "pow", "prod", "relu", "repeat", "reshape", "reshape_as", "rsqrt",
+    "sigmoid", "sign", "sin", "split", "sqrt", "squeeze", "stack", "std", "sub", "subtract", "sum",
+    "swapaxes", "t", "tanh", "transpose", "true_divide", "unsqueeze", "var", "view", "view_as",
+    "where",
+]

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..autograd.function import Function
-from ..dtypes import result_type
+from .._dtypes import result_type
 from ..kernels import elementwise as K
 from .broadcast import broadcast_plan, sum_to
 from .util import contiguous

@@ -10,9 +10,9 @@ flat positions of the gathered elements.
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.grad_mode import state as _grad_state
+from .._grad_mode import state as _grad_state
 from ..kernels import index as K
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .util import contiguous
 
 _INDEX_TYPES = ("only integers, slices (`:`), ellipsis (`...`), None and long or bool tensors "

@@ -21,7 +21,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .tensor import Tensor
+from ._tensor import Tensor
 
 _MANIFEST = "jitgrad.json"
 _VERSION = 1

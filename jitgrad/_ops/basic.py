@@ -3,7 +3,7 @@ kernel would not beat them and has nothing to fuse)."""
 import numpy as np
 
 from ..autograd.function import Function
-from ..tensor import Tensor, _make
+from .._tensor import Tensor, _make
 
 
 class Clone(Function):

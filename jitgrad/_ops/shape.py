@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .broadcast import sum_to
 from .util import contiguous
 

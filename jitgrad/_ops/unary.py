@@ -3,7 +3,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..kernels import elementwise as K
-from ..tensor import Tensor, _make
+from .._tensor import Tensor, _make
 from .util import contiguous
 
 # op code -> (name, backward needs x, backward needs y)

@@ -4,10 +4,10 @@ Without a graph to record, the kernel writes straight into the storage. With one
 out of place (recording its node) and the result is copied in; the tensor then takes over that
 node. A node that saved the old value sees the version bump and refuses to run backward.
 """
-from ..autograd.grad_mode import state as _grad_state
-from ..dtypes import result_type
+from .._grad_mode import state as _grad_state
+from .._dtypes import result_type
 from ..kernels import elementwise as K
-from ..tensor import Tensor, _check_inplace, _make
+from .._tensor import Tensor, _check_inplace, _make
 from .binary import add, binary, div, mul, sub
 
 _NAMES = {K.ADD: "add", K.SUB: "sub", K.MUL: "mul", K.DIV: "div"}
