@@ -123,9 +123,11 @@ class Div(Function):
     def backward(ctx, g):
         b, out = ctx.saved_tensors
         if out is not None and ctx.needs_input_grad[0]:
+            # the fused pass reads the output, which has the broadcast shape: a broadcast
+            # numerator still needs its gradient summed back to its own shape
             both = _fused_backward(K.DIV, g, out, b, out)
             if both is not None:
-                return both
+                return _reduce_to_inputs(ctx, *both)
         ga = binary(K.DIV, "div", g, b)  # g / b
         gb = -binary(K.MUL, "mul", ga, out) if out is not None else None  # -g a / b^2
         return _reduce_to_inputs(ctx, ga, gb)
