@@ -178,7 +178,7 @@ class RowReduce(Function):
         out = np.empty(_out_shape(x.shape, axes, keepdim), xk.dtype)
         idx = np.empty(out.size, np.int64) if op in (K.MAX, K.MIN) else _NO_IDX
         K.reduce_rows(op, rows, n, out.reshape(-1), idx, p)
-        ctx.name, ctx.back, ctx.axes, ctx.p = name, back, axes, p
+        ctx.op_name, ctx.back, ctx.axes, ctx.p = name, back, axes, p
         ctx.save_for_backward(x, out)
         return out if out.dtype == x.dtype or op == K.PROD else out.astype(x.dtype)
 
@@ -194,7 +194,7 @@ class RowReduce(Function):
 
     @staticmethod
     def name_of(ctx):
-        return ctx.name
+        return ctx.op_name
 
 
 class ExtremumDim(Function):
