@@ -18,10 +18,18 @@ def _as_array(g, like):
 
 
 def _run_hooks(hooks, g):
+    """Apply tensor hooks in order; a returned gradient must keep the shape and dtype."""
     for fn in hooks:
         r = fn(_make(g, False, None, 0))
         if r is not None:
-            g = _as_array(r, g)
+            r = _as_array(r, g)
+            if r.shape != g.shape or r.dtype != g.dtype:
+                what = "size" if r.shape != g.shape else "type"
+                raise RuntimeError(
+                    f"hook '{getattr(fn, '__name__', type(fn).__name__)}' has changed the "
+                    f"{what} of value: expected shape {g.shape} and dtype {g.dtype}, got "
+                    f"shape {r.shape} and dtype {r.dtype}")
+            g = r
     return g
 
 

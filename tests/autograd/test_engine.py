@@ -268,3 +268,28 @@ def test_autograd_grad_frees_graph_unless_retained():
     jg.autograd.grad(s, x)
     with pytest.raises(RuntimeError, match="second time"):
         s.backward()
+
+
+# ----------------------------------------------------------------------------- hook results
+import pytest as _pytest  # noqa: E402
+
+
+@_pytest.mark.parametrize("leaf", [True, False])
+@_pytest.mark.parametrize("bad", [lambda g: jg.ones(5), lambda g: jg.ones(1),
+                                  lambda g: jg.ones(3, 1), lambda g: g.double()])
+def test_hook_returning_a_wrong_shape_or_dtype_raises(leaf, bad):
+    x = jg.ones(3, requires_grad=True)
+    t = x if leaf else x * 2
+    t.register_hook(bad)
+    with _pytest.raises(RuntimeError, match="hook '<lambda>' has changed the (size|type) of "
+                                            "value"):
+        (t * 3).sum().backward()
+    assert x.grad is None
+
+
+def test_hook_returning_the_right_shape_replaces_the_gradient():
+    x = jg.ones(3, requires_grad=True)
+    y = x * 2
+    y.register_hook(lambda g: g * jg.tensor([1.0, 0.0, 2.0]))
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 0.0, 4.0]
