@@ -90,6 +90,14 @@ def integer(op, name, v, minimum=None):
     return v
 
 
+def index_in_range(op, name, i, n):
+    """i (an int in [-n, n)) wrapped to [0, n)."""
+    i = integer(op, name, i)
+    if not -n <= i < n:
+        raise ValueError(f"{op}(): argument '{name}' expected an int in [{-n}, {n}), got {i}")
+    return i % n
+
+
 def wrap_dim(op, dim, ndim, name="dim"):
     """dim as a non-negative axis of an ndim-d tensor (a 0-d tensor accepts -1 and 0)."""
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):

@@ -52,15 +52,33 @@ def test_gradcheck_float64(spec, case):
     assert jg.gradcheck(lambda *xs: spec.fn(*xs, **case.kwargs), tensors)
 
 
+def _covered():
+    """Op-table names with variant suffixes ('cross_entropy(weight)') dropped."""
+    return {s.name.split("(")[0] for s in SPECS}
+
+
 def test_every_public_op_has_a_spec():
-    """Guard: an op bound onto Tensor must have an op-table entry (aliases map to their op)."""
-    covered = {s.name for s in SPECS}
+    """Guard: every public tensor op (jitgrad.<name> and Tensor.<name>) has an op-table entry
+    (aliases map to their op)."""
+    covered = _covered()
     aliases = {"clip": "clamp", "subtract": "sub", "multiply": "mul", "divide": "div",
                "true_divide": "div", "swapaxes": "transpose", "expand_as": "expand",
                "view_as": "view", "reshape_as": "reshape", "mm": "matmul", "bmm": "matmul",
-               "dot": "matmul", "add_": "iadd", "sub_": "isub", "mul_": "imul", "div_": "idiv"}
-    exempt = {"lt", "le", "gt", "ge", "eq", "ne",  # comparisons: tests/test_tensor.py
-              "iadd", "isub", "imul", "idiv"}        # in-place: tests/test_inplace.py
-    missing = sorted(n for n in jg._ops.TENSOR_METHODS
+               "dot": "matmul", "add_": "iadd", "sub_": "isub", "mul_": "imul", "div_": "idiv",
+               "absolute": "abs", "negative": "neg", "concat": "cat", "concatenate": "cat"}
+    exempt = {"lt", "le", "gt", "ge", "eq", "ne", "less", "less_equal", "greater",
+              "greater_equal", "not_equal",             # comparisons: tests/ops/test_tensor.py
+              "iadd", "isub", "imul", "idiv",            # in-place: tests/ops/test_inplace.py
+              "clone"}                                   # identity copy: tests/ops/test_tensor.py
+    names = set(jg._ops.TENSOR_METHODS) | set(jg._ops.__all__)
+    missing = sorted(n for n in names
                      if aliases.get(n, n) not in covered and aliases.get(n, n) not in exempt)
     assert not missing, f"ops without an op-table entry: {missing}"
+
+
+def test_every_public_functional_has_a_spec():
+    """Guard: every name of jitgrad.nn.functional has an op-table entry nn.functional.<name>."""
+    covered = _covered()
+    missing = sorted(n for n in jg.nn.functional.__all__
+                     if f"nn.functional.{n}" not in covered)
+    assert not missing, f"functionals without an op-table entry: {missing}"

@@ -3,7 +3,6 @@ embedding, one_hot, pad)."""
 import numpy as np
 
 import jitgrad.nn.functional as F
-from jitgrad.nn.functional import _layers
 
 from .spec import Case, OpSpec
 
@@ -17,6 +16,14 @@ def _linear_ref(x, w, b=None):
 
 def _sigmoid(z):
     return 1 / (1 + np.exp(-z))
+
+
+_ACT_REFS = {None: lambda z: z, "relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
+             "sigmoid": _sigmoid}
+
+
+def _linear_act_ref(x, w, b=None, activation=None):
+    return _ACT_REFS[activation](_linear_ref(x, w, b))
 
 
 _LINEAR = [
@@ -41,33 +48,33 @@ def _pad_ref(x, pad, value=None):
 
 
 SPECS = [
-    OpSpec("linear", F.linear, _linear_ref, _LINEAR),
-    OpSpec("linear+relu", lambda x, w, b: _layers._linear_act(x, w, b, _layers.ACT_RELU),
-           lambda x, w, b: np.maximum(_linear_ref(x, w, b), 0), _LINEAR[:1] + _LINEAR[2:3]),
-    OpSpec("linear+tanh", lambda x, w, b: _layers._linear_act(x, w, b, _layers.ACT_TANH),
-           lambda x, w, b: np.tanh(_linear_ref(x, w, b)), _LINEAR[:1] + _LINEAR[4:5]),
-    OpSpec("linear+sigmoid",
-           lambda x, w, b: _layers._linear_act(x, w, b, _layers.ACT_SIGMOID),
-           lambda x, w, b: _sigmoid(_linear_ref(x, w, b)), _LINEAR[:1]),
-    OpSpec("dropout", F.dropout, lambda x, p=0.5, training=True: x,
+    OpSpec("nn.functional.linear", F.linear, _linear_ref, _LINEAR),
+    # fused op: checked against the composed F.<activation>(F.linear(...)) in
+    # tests/nn/test_layers.py as well as against this reference
+    OpSpec("nn.functional.linear_act", F.linear_act, _linear_act_ref,
+           [Case(c.shapes, dict(activation=a), layout=c.layout, name=f"{a} {c.name}")
+            for a, c in [("relu", _LINEAR[0]), ("relu", _LINEAR[2]), ("tanh", _LINEAR[0]),
+                         ("tanh", _LINEAR[4]), ("sigmoid", _LINEAR[0]), ("sigmoid", _LINEAR[5]),
+                         (None, _LINEAR[1])]]),
+    OpSpec("nn.functional.dropout", F.dropout, lambda x, p=0.5, training=True: x,
            [Case([(3, 4)], dict(p=0.0), name="p=0"),
             Case([(3, 4)], dict(p=0.5, training=False), name="eval"),
             Case([(4, 3)], dict(p=0.0), layout="transposed", name="transposed")]),
-    OpSpec("embedding", F.embedding, lambda i, w, padding_idx=None: w[i],
+    OpSpec("nn.functional.embedding", F.embedding, lambda i, w, padding_idx=None: w[i],
            [Case([_IDX, (5, 3)], diff=[1]),
             Case([np.array(3), (5, 2)], diff=[1], name="0-d index"),
             Case([_IDX.astype(np.int32), (6, 4)], layout="transposed", diff=[1],
                  name="int32 index, transposed weight")]),
     # the padding row gets no gradient (finite differences would see one): forward only here,
     # its gradient is tested in tests/test_nn_layers.py
-    OpSpec("embedding(padding_idx)", F.embedding, lambda i, w, padding_idx=None: w[i],
+    OpSpec("nn.functional.embedding(padding_idx)", F.embedding, lambda i, w, padding_idx=None: w[i],
            [Case([_IDX, (5, 3)], dict(padding_idx=2))], grad=False),
-    OpSpec("one_hot", F.one_hot,
+    OpSpec("nn.functional.one_hot", F.one_hot,
            lambda t, num_classes=-1: np.eye(t.max() + 1 if num_classes == -1 else num_classes,
                                             dtype=np.int64)[t],
            [Case([np.array([0, 2, 1, 3])]), Case([_IDX], dict(num_classes=6), name="2-d"),
             Case([np.array(1)], dict(num_classes=3), name="0-d")], grad=False),
-    OpSpec("pad", F.pad, _pad_ref,
+    OpSpec("nn.functional.pad", F.pad, _pad_ref,
            [Case([(2, 3)], dict(pad=(1, 2))),
             Case([(2, 3, 4)], dict(pad=(1, 0, 0, 2), value=1.5), name="two dims, value"),
             Case([(3, 4)], dict(pad=(-1, 2, 1, -2)), name="crop"),

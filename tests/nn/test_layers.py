@@ -331,3 +331,29 @@ def test_sequential_with_norms_loads_torch_state_dict_directly():
     for (name, p), (_, tp) in zip(model.named_parameters(), tmodel.named_parameters()):
         np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-9, atol=1e-12,
                                    err_msg=name)
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "tanh", "sigmoid"])
+def test_linear_act_matches_the_composed_ops(activation):
+    """F.linear_act (one fused node) against F.<activation>(F.linear(...)): values and
+    gradients of input, weight and bias."""
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal(s) for s in ((6, 5), (4, 5), (4,))]
+    g = rng.uniform(-1, 1, (6, 4))
+    results = []
+    for fused in (True, False):
+        ts = [jg.tensor(a, dtype=jg.float64, requires_grad=True) for a in arrays]
+        if fused:
+            y = F.linear_act(*ts, activation=activation)
+        else:
+            y = F.linear(*ts)
+            y = y if activation is None else getattr(F, activation)(y)
+        y.backward(jg.tensor(g, dtype=jg.float64))
+        results.append([y.detach().numpy()] + [t.grad for t in ts])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_linear_act_rejects_unknown_activation():
+    with pytest.raises(ValueError, match="linear_act\\(\\): argument 'activation' expected"):
+        F.linear_act(jg.ones(2, 3), jg.ones(4, 3), None, "gelu")

@@ -90,7 +90,7 @@ def test_cross_entropy_and_nll_validation_errors():
         F.nll_loss(x, jg.rand(4, 3))
     with pytest.raises(ValueError, match="label_smoothing"):
         F.cross_entropy(x, jg.tensor([0, 1, 2, 0]), label_smoothing=1.5)
-    with pytest.raises(ValueError, match="not a valid value for reduction"):
+    with pytest.raises(ValueError, match="argument 'reduction' expected 'mean', 'sum' or 'none'"):
         F.cross_entropy(x, jg.tensor([0, 1, 2, 0]), reduction="avg")
 
 

@@ -5,6 +5,7 @@ arguments. The GEMMs are numpy.matmul (BLAS) on 2-D views; every other pass is a
 """
 import numpy as np
 
+from ... import _check
 from ...autograd.function import Function
 from ..._creation import generator
 from ...kernels import elementwise as _ew
@@ -14,6 +15,8 @@ from ..._ops.util import contiguous
 from ..._tensor import Tensor, _make
 
 ACT_NONE, ACT_RELU, ACT_TANH, ACT_SIGMOID = K.ACT_NONE, K.ACT_RELU, K.ACT_TANH, K.ACT_SIGMOID
+__all__ = ["linear", "linear_act", "dropout", "embedding", "one_hot", "pad"]
+
 _ACT_NAMES = {ACT_NONE: "linear", ACT_RELU: "linear_relu", ACT_TANH: "linear_tanh",
               ACT_SIGMOID: "linear_sigmoid"}
 _NO_BIAS = {np.dtype(np.float32): np.empty(0, np.float32),
@@ -107,8 +110,17 @@ def linear(input, weight, bias=None):
     return Linear.apply(input, weight, bias, ACT_NONE)
 
 
-def _linear_act(input, weight, bias, act):
-    """linear followed by a fused activation (one of the ACT_* codes)."""
+_ACTIVATIONS = {None: ACT_NONE, "relu": ACT_RELU, "tanh": ACT_TANH, "sigmoid": ACT_SIGMOID}
+
+
+def linear_act(input, weight, bias=None, activation=None):
+    """activation(input @ weight.T + bias) as one graph node: one GEMM, then one fused
+    bias + activation pass (forward and backward). `activation`: None, 'relu', 'tanh' or
+    'sigmoid'. Fused op: checked against ``F.<activation>(F.linear(...))`` in the op table."""
+    act = _ACTIVATIONS.get(activation, -1) if isinstance(activation, (str, type(None))) else -1
+    if act < 0:
+        raise ValueError(f"linear_act(): argument 'activation' expected None, 'relu', 'tanh' "
+                         f"or 'sigmoid', got {activation!r}")
     return Linear.apply(input, weight, bias, act)
 
 
@@ -193,20 +205,13 @@ class Embedding(Function):
         return None, gw, None
 
 
-def _padding_index(padding_idx, num):
-    if padding_idx is None:
-        return -1
-    if not -num <= padding_idx < num:
-        raise ValueError(f"padding_idx must be within num_embeddings ({num}), got "
-                         f"{padding_idx}")
-    return padding_idx + num if padding_idx < 0 else int(padding_idx)
-
-
 def embedding(input, weight, padding_idx=None):
     """Rows of `weight` picked by the integer tensor `input`; the row `padding_idx` gets no
     gradient (torch.nn.functional.embedding)."""
     num = weight.shape[0] if weight.ndim == 2 else 0
-    return Embedding.apply(input, weight, _padding_index(padding_idx, num))
+    pad = -1 if padding_idx is None else _check.index_in_range("embedding", "padding_idx",
+                                                               padding_idx, num)
+    return Embedding.apply(input, weight, pad)
 
 
 def one_hot(tensor, num_classes=-1):

@@ -14,28 +14,17 @@ from ...kernels import loss as K
 from ..._ops.broadcast import sum_to
 from ..._ops.util import contiguous
 from ..._tensor import Tensor
+from .._reduction import reduction_arg
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy"]
 
-_REDUCTIONS = ("none", "mean", "sum")
+
 _NONE = np.empty(0, np.float64)
 _NO_IDX = np.empty(0, np.int64)
 
 
 # ----------------------------------------------------------------------------- helpers
-def _reduction(name, reduction, size_average=None, reduce=None):
-    """PyTorch's reduction string, honouring the deprecated size_average / reduce flags."""
-    if size_average is not None or reduce is not None:
-        warnings.warn("size_average and reduce args will be deprecated, please use "
-                      "reduction='mean'/'sum'/'none' instead.", UserWarning, stacklevel=3)
-        size_average = True if size_average is None else size_average
-        reduce = True if reduce is None else reduce
-        reduction = "none" if not reduce else ("mean" if size_average else "sum")
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{name}(): {reduction!r} is not a valid value for reduction "
-                         f"(expected 'mean', 'sum' or 'none')")
-    return reduction
 
 
 def _tensor(name, arg, x):
@@ -161,17 +150,17 @@ def _pointwise(name, op, input, target, weight, pos_weight, p, reduction):
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    reduction = _reduction("mse_loss", reduction, size_average, reduce)
+    reduction = reduction_arg("mse_loss", reduction, size_average, reduce)
     return _pointwise("mse_loss", K.MSE, input, target, weight, None, 0.0, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    reduction = _reduction("l1_loss", reduction, size_average, reduce)
+    reduction = reduction_arg("l1_loss", reduction, size_average, reduce)
     return _pointwise("l1_loss", K.L1, input, target, weight, None, 0.0, reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    reduction = _reduction("smooth_l1_loss", reduction, size_average, reduce)
+    reduction = reduction_arg("smooth_l1_loss", reduction, size_average, reduce)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss(): beta must be non-negative, got {beta}")
     if beta == 0:  # torch: plain l1
@@ -180,7 +169,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
-    reduction = _reduction("huber_loss", reduction)
+    reduction = reduction_arg("huber_loss", reduction)
     if delta <= 0:
         raise ValueError(f"huber_loss(): delta must be positive, got {delta}")
     return _pointwise("huber_loss", K.HUBER, input, target, weight, None, delta, reduction)
@@ -188,14 +177,14 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
-    reduction = _reduction("binary_cross_entropy", reduction, size_average, reduce)
+    reduction = reduction_arg("binary_cross_entropy", reduction, size_average, reduce)
     return _pointwise("binary_cross_entropy", K.BCE, input, target, weight, None, 0.0, reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
                                      reduce=None, reduction="mean", pos_weight=None):
     name = "binary_cross_entropy_with_logits"
-    reduction = _reduction(name, reduction, size_average, reduce)
+    reduction = reduction_arg(name, reduction, size_average, reduce)
     return _pointwise(name, K.BCE_LOGITS, input, target, weight, pos_weight, 0.0, reduction)
 
 
@@ -275,7 +264,7 @@ class NLLLoss(Function):
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
-    reduction = _reduction("nll_loss", reduction, size_average, reduce)
+    reduction = reduction_arg("nll_loss", reduction, size_average, reduce)
     _tensor("nll_loss", "input", input)
     _tensor("nll_loss", "target", target)
     if not _target_kind("nll_loss", target):
@@ -322,7 +311,7 @@ class CrossEntropy(Function):
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
                   reduce=None, reduction="mean", label_smoothing=0.0):
-    reduction = _reduction("cross_entropy", reduction, size_average, reduce)
+    reduction = reduction_arg("cross_entropy", reduction, size_average, reduce)
     _tensor("cross_entropy", "input", input)
     _tensor("cross_entropy", "target", target)
     if not 0.0 <= label_smoothing <= 1.0:

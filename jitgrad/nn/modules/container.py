@@ -3,13 +3,13 @@ state_dict keys match PyTorch's: '0.weight', 'encoder.bias', ...)."""
 import operator
 from collections import OrderedDict
 
-from ..functional import _layers
+from .. import functional as F
 from .activation import ReLU, Sigmoid, Tanh
 from .linear import Linear
 from .module import Module
 
 # a Linear followed by one of these runs as one Function: the activation is the GEMM epilogue
-_EPILOGUES = {ReLU: _layers.ACT_RELU, Tanh: _layers.ACT_TANH, Sigmoid: _layers.ACT_SIGMOID}
+_EPILOGUES = {ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid"}
 
 
 def _index(idx, n, kind):
@@ -63,7 +63,7 @@ class Sequential(_IndexedModules):
                 input = m(input)
                 i += 1
             else:
-                input = _layers.Linear.apply(input, m.weight, m.bias, act)
+                input = F.linear_act(input, m.weight, m.bias, act)
                 i += 2
         return input
 

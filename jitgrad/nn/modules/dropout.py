@@ -1,5 +1,5 @@
 """Dropout: inverted dropout in training mode, identity in eval mode."""
-from ..functional import _layers
+from .. import functional as F
 from .module import Module
 
 
@@ -13,7 +13,7 @@ class Dropout(Module):
         self.p = p
 
     def forward(self, input):
-        return _layers.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training)
 
     def extra_repr(self):
         return f"p={self.p}"

@@ -6,7 +6,6 @@ import numpy as np
 from ..._dtypes import as_dtype
 from .. import functional as F
 from .. import init
-from ..functional import _layers
 from ..parameter import Parameter
 from .module import Module
 
@@ -53,14 +52,14 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        return _layers.Linear.apply(input, self.weight, self.bias, _layers.ACT_NONE)
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
 
 
-_FUSED = {"relu": _layers.ACT_RELU, "tanh": _layers.ACT_TANH, "sigmoid": _layers.ACT_SIGMOID}
+_FUSED = ("relu", "tanh", "sigmoid")  # run inside the GEMM node by F.linear_act
 
 
 class Dense(Linear):
@@ -70,14 +69,14 @@ class Dense(Linear):
 
     def __init__(self, in_features, out_features, bias=True, activation=None, dtype=None):
         super().__init__(in_features, out_features, bias, dtype)
-        self._act = _layers.ACT_NONE
+        self._act = None
         self._act_fn = None
         self._act_name = None
         if activation is None or activation == "linear":
             pass
         elif isinstance(activation, str):
             if activation in _FUSED:
-                self._act = _FUSED[activation]
+                self._act = activation
             else:
                 fn = getattr(F, activation, None)
                 if fn is None or not callable(fn) or activation.startswith("_"):
@@ -96,7 +95,7 @@ class Dense(Linear):
                             f"{type(activation).__name__}")
 
     def forward(self, input):
-        y = _layers.Linear.apply(input, self.weight, self.bias, self._act)
+        y = F.linear_act(input, self.weight, self.bias, self._act)
         if self._act_fn is not None:
             return self._act_fn(y)
         act = self._modules.get("activation")

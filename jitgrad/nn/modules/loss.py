@@ -1,7 +1,7 @@
 """Loss modules: PyTorch's names and constructor arguments over jitgrad.nn.functional. Class
 weights and pos_weight are registered as buffers (state_dict keys 'weight', 'pos_weight')."""
 from .. import functional as F
-from ..functional._losses import _reduction
+from .._reduction import reduction_arg
 from .module import Module
 
 __all__ = ["MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
@@ -11,7 +11,7 @@ __all__ = ["MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWith
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        self.reduction = _reduction(type(self).__name__, reduction, size_average, reduce)
+        self.reduction = reduction_arg(type(self).__name__, reduction, size_average, reduce)
 
 
 class _WeightedLoss(_Loss):

@@ -1,7 +1,8 @@
 """Embedding: a lookup table of num_embeddings vectors of size embedding_dim."""
 import numpy as np
 
-from ..functional import _layers
+from ... import _check
+from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .linear import _float_dtype
@@ -17,7 +18,7 @@ class Embedding(Module):
         self.num_embeddings = int(num_embeddings)
         self.embedding_dim = int(embedding_dim)
         self.padding_idx = None if padding_idx is None else \
-            _layers._padding_index(padding_idx, self.num_embeddings)
+            _check.index_in_range("Embedding", "padding_idx", padding_idx, self.num_embeddings)
         self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim),
                                          _float_dtype(dtype, "Embedding")))
         self.reset_parameters()
@@ -28,8 +29,7 @@ class Embedding(Module):
             self.weight.data[self.padding_idx] = 0
 
     def forward(self, input):
-        return _layers.Embedding.apply(input, self.weight,
-                                       -1 if self.padding_idx is None else self.padding_idx)
+        return F.embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
