@@ -1,4 +1,6 @@
-"""Vectorisable scalar math for kernels: exp, log, log1p, tanh, sigmoid.
+"""Vectorisable scalar math for kernels: exp, log, log1p, tanh, sigmoid, softplus, relu:
+the one definition of each, used by every kernel family (elementwise, activations, the linear
+epilogue, recurrent cells).
 
 Why: the llvmlite build here has no SVML, so ``np.exp``/``np.log``/``np.tanh`` inside a numba
 loop are scalar libm calls that LLVM cannot vectorise (4-50x slower than NumPy on 1M floats).
@@ -175,3 +177,15 @@ def log1p(x):
     # large u: the correction is 1 within rounding, and reassociation may evaluate
     # (lu * x) / d, which overflows near the top of the range
     return lu if u > type(u)(1e15) else y
+
+
+@kernel
+def relu(x):
+    """max(x, 0); NaN propagates (as torch.relu)."""
+    return x if (x > 0 or x != x) else type(x)(0.0)
+
+
+@kernel
+def softplus(x):
+    """log(1 + e**x) = max(x, 0) + log1p(e**-|x|): no overflow for large |x|."""
+    return (x if x > 0 else type(x)(0.0)) + log1p(exp(-abs(x)))

@@ -2,7 +2,9 @@
 log-softmax row kernel pair.
 
 Pointwise kernels take flat C-contiguous arrays, so each compiles once per dtype whatever the
-rank; the op code is branched on outside the inner loop. Gradients at kinks follow PyTorch
+rank; the op code is branched on outside the inner loop. relu, sigmoid, tanh, softplus and exp
+come from kernels/_math.py (their one definition; vectorisable); erf and expm1 are libm.
+Gradients at kinks follow PyTorch
 (relu'(0) = 0, hardtanh passes the gradient strictly inside (min, max), elu uses the negative
 branch at 0, leaky_relu the negative slope at 0).
 
@@ -13,6 +15,7 @@ import math
 
 import numpy as np
 
+from . import _math
 from ._jit import kernel
 
 (RELU, RELU6, LEAKY_RELU, ELU, GELU, GELU_TANH, SILU, MISH, SOFTPLUS, SIGMOID, TANH,
@@ -25,29 +28,13 @@ GELU_C = 0.044715
 
 
 @kernel
-def _softplus1(v):
-    """log(1 + exp(v)), stable for large |v|."""
-    return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
-
-
-@kernel
-def _sigmoid1(v):
-    """1 / (1 + exp(-v)), stable for large |v|."""
-    if v >= 0:
-        return 1.0 / (1.0 + math.exp(-v))
-    e = math.exp(v)
-    return e / (1.0 + e)
-
-
-@kernel
 def act_forward(op, x, out, p0, p1):
     """out = op(x; p0, p1): elu/selu p0 = alpha*scale (negative), p1 = scale (positive);
     leaky_relu p0 = slope; softplus p0 = beta, p1 = threshold; hardtanh p0, p1 = min, max."""
     n = x.size
     if op == RELU:
         for i in range(n):
-            v = x[i]
-            out[i] = v if (v > 0 or v != v) else 0.0
+            out[i] = _math.relu(x[i])
     elif op == RELU6 or op == HARDTANH:  # NaN propagates
         lo, hi = (0.0, 6.0) if op == RELU6 else (p0, p1)
         for i in range(n):
@@ -69,26 +56,26 @@ def act_forward(op, x, out, p0, p1):
     elif op == GELU_TANH:
         for i in range(n):
             v = x[i]
-            out[i] = 0.5 * v * (1.0 + math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v)))
+            out[i] = 0.5 * v * (1.0 + _math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v)))
     elif op == SILU:
         for i in range(n):
             v = x[i]
-            out[i] = v * _sigmoid1(v)
+            out[i] = v * _math.sigmoid(v)
     elif op == MISH:
         for i in range(n):
             v = x[i]
-            out[i] = v * math.tanh(_softplus1(v))
+            out[i] = v * _math.tanh(_math.softplus(v))
     elif op == SOFTPLUS:  # linear above the threshold, as torch
         for i in range(n):
             v = x[i]
             bv = v * p0
-            out[i] = v if bv > p1 else _softplus1(bv) / p0
+            out[i] = v if bv > p1 else _math.softplus(bv) / p0
     elif op == SIGMOID:
         for i in range(n):
-            out[i] = _sigmoid1(x[i])
+            out[i] = _math.sigmoid(x[i])
     elif op == TANH:
         for i in range(n):
-            out[i] = np.tanh(x[i])
+            out[i] = _math.tanh(x[i])
 
 
 @kernel
@@ -109,32 +96,32 @@ def act_backward(op, x, y, gy, gx, p0, p1):
     elif op == ELU:
         for i in range(n):
             v = x[i]
-            gx[i] = gy[i] * p1 if v > 0 else gy[i] * p0 * math.exp(v)
+            gx[i] = gy[i] * p1 if v > 0 else gy[i] * p0 * _math.exp(v)
     elif op == GELU:
         for i in range(n):
             v = x[i]
             cdf = 0.5 * (1.0 + math.erf(v * INV_SQRT_2))
-            gx[i] = gy[i] * (cdf + v * INV_SQRT_2PI * math.exp(-0.5 * v * v))
+            gx[i] = gy[i] * (cdf + v * INV_SQRT_2PI * _math.exp(-0.5 * v * v))
     elif op == GELU_TANH:
         for i in range(n):
             v = x[i]
-            t = math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v))
+            t = _math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v))
             dinner = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_C * v * v)
             gx[i] = gy[i] * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * dinner)
     elif op == SILU:
         for i in range(n):
             v = x[i]
-            s = _sigmoid1(v)
+            s = _math.sigmoid(v)
             gx[i] = gy[i] * s * (1.0 + v * (1.0 - s))
     elif op == MISH:
         for i in range(n):
             v = x[i]
-            t = math.tanh(_softplus1(v))
-            gx[i] = gy[i] * (t + v * (1.0 - t * t) * _sigmoid1(v))
+            t = _math.tanh(_math.softplus(v))
+            gx[i] = gy[i] * (t + v * (1.0 - t * t) * _math.sigmoid(v))
     elif op == SOFTPLUS:
         for i in range(n):
             bv = x[i] * p0
-            gx[i] = gy[i] if bv > p1 else gy[i] * _sigmoid1(bv)
+            gx[i] = gy[i] if bv > p1 else gy[i] * _math.sigmoid(bv)
     elif op == SIGMOID:
         for i in range(n):
             gx[i] = gy[i] * y[i] * (1.0 - y[i])

@@ -5,7 +5,7 @@ flat (1-D, C-contiguous, one dtype), so each kernel compiles once per dtype, wha
 tensors' rank. The op is an integer code branched on *outside* the inner loop, so one compiled
 kernel serves every op of its family (few compiles: cold start and CI time stay small).
 Broadcasting is described by a coalesced shape and per-input element strides (0 = broadcast).
-exp, log, log1p, tanh and sigmoid use kernels/_math.py (vectorisable; libm calls are not here).
+exp, log and log1p use kernels/_math.py (vectorisable; libm calls are not).
 """
 import numpy as np
 
@@ -16,8 +16,9 @@ from ._jit import kernel
 ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, MAX_MASK, POW_GRAD_BASE, POW_GRAD_EXP = range(10)
 
 # unary op codes
-(NEG, EXP, LOG, LOG1P, SQRT, RSQRT, ABS, SIGN, SIN, COS, TANH, SIGMOID, RELU, CLAMP,
- SCALE) = range(15)
+# (relu, sigmoid and tanh are activations: kernels/activation.py, one Function for jitgrad.tanh,
+# Tensor.tanh and nn.functional.tanh)
+NEG, EXP, LOG, LOG1P, SQRT, RSQRT, ABS, SIGN, SIN, COS, CLAMP, SCALE = range(12)
 
 
 @kernel
@@ -181,7 +182,7 @@ def binary_broadcast(op, a, b, out, shape, sa, sb):
 
 @kernel
 def _unary_math(op, x, out):
-    """out = op(x) for op in EXP, LOG, LOG1P, TANH, SIGMOID (kernels/_math.py)."""
+    """out = op(x) for op in EXP, LOG, LOG1P (kernels/_math.py)."""
     # a kernel of its own: these inlined bodies in one function with the other ops' loops made
     # LLVM's optimiser superlinear (4 s cold compile instead of ~1.5 s split)
     n = x.size
@@ -194,19 +195,13 @@ def _unary_math(op, x, out):
     elif op == LOG1P:
         for i in range(n):
             out[i] = _math.log1p(x[i])
-    elif op == TANH:
-        for i in range(n):
-            out[i] = _math.tanh(x[i])
-    elif op == SIGMOID:
-        for i in range(n):
-            out[i] = _math.sigmoid(x[i])
 
 
 @kernel
 def unary_forward(op, x, out, p0, p1):
     """out = op(x); p0, p1 are the op's scalar parameters (clamp bounds, scale)."""
     n = x.size
-    if op == EXP or op == LOG or op == LOG1P or op == TANH or op == SIGMOID:
+    if op == EXP or op == LOG or op == LOG1P:
         _unary_math(op, x, out)
     elif op == NEG:
         for i in range(n):
@@ -230,10 +225,6 @@ def unary_forward(op, x, out, p0, p1):
     elif op == COS:
         for i in range(n):
             out[i] = np.cos(x[i])
-    elif op == RELU:
-        for i in range(n):
-            v = x[i]
-            out[i] = v if v > 0 else (v if v != v else 0.0)
     elif op == CLAMP:  # min(max(x, p0), p1); NaN propagates
         for i in range(n):
             v = x[i]
@@ -279,15 +270,6 @@ def unary_backward(op, x, y, gy, gx, p0, p1):
     elif op == COS:
         for i in range(n):
             gx[i] = -gy[i] * np.sin(x[i])
-    elif op == TANH:
-        for i in range(n):
-            gx[i] = gy[i] * (1.0 - y[i] * y[i])
-    elif op == SIGMOID:
-        for i in range(n):
-            gx[i] = gy[i] * y[i] * (1.0 - y[i])
-    elif op == RELU:
-        for i in range(n):
-            gx[i] = gy[i] if y[i] > 0 else 0.0
     elif op == CLAMP:  # gradient passes where p0 <= x <= p1 (torch: boundaries included)
         for i in range(n):
             v = x[i]

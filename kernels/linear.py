@@ -3,9 +3,9 @@ and the dropout mask.
 
 Arrays are flat C-contiguous views; a (m, n) matrix is m rows of length n. The activation is an
 int code branched on outside the inner loop, so one compiled kernel per dtype serves them all.
+The activations are kernels/_math.py's (the same scalar code as F.relu / F.tanh / F.sigmoid).
 """
-import numpy as np
-
+from . import _math
 from ._jit import kernel
 
 # activation codes for the epilogue
@@ -24,19 +24,13 @@ def bias_act_forward(act, y, b, n):
                 y[o + j] += b[j]
         if act == ACT_RELU:
             for j in range(n):
-                v = y[o + j]
-                y[o + j] = v if (v > 0 or v != v) else 0.0
+                y[o + j] = _math.relu(y[o + j])
         elif act == ACT_TANH:
             for j in range(n):
-                y[o + j] = np.tanh(y[o + j])
-        elif act == ACT_SIGMOID:  # stable for large |v|
+                y[o + j] = _math.tanh(y[o + j])
+        elif act == ACT_SIGMOID:
             for j in range(n):
-                v = y[o + j]
-                if v >= 0:
-                    y[o + j] = 1.0 / (1.0 + np.exp(-v))
-                else:
-                    e = np.exp(v)
-                    y[o + j] = e / (1.0 + e)
+                y[o + j] = _math.sigmoid(y[o + j])
 
 
 @kernel

@@ -10,7 +10,8 @@ from .binary import (add, add_op, sub_op, div, divide, maximum, minimum, mul, mu
 from .broadcast import sum_to  # noqa: F401
 from .inplace import iadd, isub, imul, idiv, add_, sub_, mul_, div_  # noqa: F401
 from .unary import (abs, absolute, clamp, clip, cos, exp, log, log1p, neg,  # noqa: F401
-                    negative, relu, rsqrt, sigmoid, sign, sin, sqrt, tanh)
+                    negative, rsqrt, sign, sin, sqrt)
+from .activation import relu, sigmoid, tanh  # noqa: F401
 from .select import where, masked_fill  # noqa: F401
 from .reduce import (sum, mean, var, std, max, min, argmax, argmin, logsumexp,  # noqa: F401
                      prod, norm, amax, amin)

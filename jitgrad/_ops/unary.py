@@ -12,8 +12,7 @@ _SPEC = {
     K.LOG1P: ("log1p", True, False), K.SQRT: ("sqrt", False, True),
     K.RSQRT: ("rsqrt", False, True), K.ABS: ("abs", True, False),
     K.SIGN: ("sign", False, False), K.SIN: ("sin", True, False), K.COS: ("cos", True, False),
-    K.TANH: ("tanh", False, True), K.SIGMOID: ("sigmoid", False, True),
-    K.RELU: ("relu", False, True), K.CLAMP: ("clamp", True, False),
+    K.CLAMP: ("clamp", True, False),
     K.SCALE: ("scale", False, False),
 }
 
@@ -105,20 +104,6 @@ def sin(input):
 
 def cos(input):
     return Unary.apply(input, K.COS, 0.0, 0.0)
-
-
-def tanh(input):
-    return Unary.apply(input, K.TANH, 0.0, 0.0)
-
-
-def sigmoid(input):
-    return Unary.apply(input, K.SIGMOID, 0.0, 0.0)
-
-
-def relu(input):
-    if input.data.dtype.kind != "f":
-        return _make(np.maximum(input.data, 0).astype(input.data.dtype), False, None, 0)
-    return Unary.apply(input, K.RELU, 0.0, 0.0)
 
 
 def clamp(input, min=None, max=None):

@@ -71,10 +71,14 @@ def test_softmax_implicit_dim_warns_like_torch():
 
 
 def test_errors_name_op_and_argument():
-    with pytest.raises(TypeError, match=r"relu\(\): expected a floating-point input"):
-        F.relu(jg.tensor([1, 2]))
-    with pytest.raises(TypeError, match=r"softmax\(\): argument 'input' must be Tensor"):
+    with pytest.raises(TypeError, match=r"relu6\(\): argument 'input' expected a "
+                                        r"floating-point tensor \(float32 or float64\), got "
+                                        r"dtype int64"):
+        F.relu6(jg.tensor([1, 2]))
+    with pytest.raises(TypeError, match=r"softmax\(\): argument 'input' expected a Tensor, "
+                                        r"got a tensor of dtype float64 and shape \(3,\)"):
         F.softmax(np.ones(3), 0)
+    assert F.relu(jg.tensor([-1, 2])).tolist() == [0, 2]          # integers stay integers
     with pytest.raises(ValueError, match="min_val"):
         F.hardtanh(jg.ones(2), 1.0, -1.0)
 

@@ -91,7 +91,7 @@ def test_inplace_invalidates_nodes_that_saved_the_old_value():
     x = jg.tensor(np.array([1.0, 2.0]), requires_grad=True)
     y = x.sigmoid()         # saves its output
     y.mul_(2)
-    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: saved tensor 1 "
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: saved tensor 0 "
                                            r"of SigmoidBackward is at version 1; expected "
                                            r"version 0"):
         y.sum().backward()

@@ -1,4 +1,5 @@
-"""Activation functions: one op-coded pointwise Function and one softmax Function.
+"""Activation functions: the pointwise Function of jitgrad._ops.activation (relu, sigmoid and
+tanh are jitgrad's own, re-exported) and one softmax Function.
 
 Every forward and backward is one kernel call (kernels.activation); the public functions carry
 PyTorch's names, arguments and defaults. ``inplace`` is accepted for compatibility, but the
@@ -8,63 +9,17 @@ import warnings
 
 import numpy as np
 
+from ... import _check
+from ..._ops.activation import Activation, relu, sigmoid, tanh  # noqa: F401  (one Function)
+from ..._ops.util import contiguous
 from ...autograd.function import Function
 from ...kernels import activation as K
-from ..._ops.util import contiguous
-from ..._tensor import Tensor
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "mish", "softplus",
            "sigmoid", "tanh", "hardtanh", "softmax", "log_softmax"]
 
-# op code -> (name, backward reads y = op(x) instead of x)
-_SPEC = {
-    K.RELU: ("relu", False), K.RELU6: ("relu6", False), K.LEAKY_RELU: ("leaky_relu", False),
-    K.ELU: ("elu", False), K.GELU: ("gelu", False), K.GELU_TANH: ("gelu", False),
-    K.SILU: ("silu", False), K.MISH: ("mish", False), K.SOFTPLUS: ("softplus", False),
-    K.SIGMOID: ("sigmoid", True), K.TANH: ("tanh", True), K.HARDTANH: ("hardtanh", False),
-}
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def _float_array(name, x):
-    if type(x) is not np.ndarray:
-        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{name}(): expected a floating-point input (float32 or float64), "
-                        f"got {x.dtype}")
-    return contiguous(x)
-
-
-class Activation(Function):
-    """y = op(x; p0, p1) for an op code of kernels.activation."""
-
-    @staticmethod
-    def forward(ctx, x, op, p0, p1):
-        name, from_y = _SPEC[op]
-        x = _float_array(name, x)
-        y = np.empty(x.shape, x.dtype)
-        K.act_forward(op, x.reshape(-1), y.reshape(-1), p0, p1)
-        ctx.op, ctx.p0, ctx.p1 = op, p0, p1
-        ctx.save_for_backward(y if from_y else x)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (s,) = ctx.saved_tensors
-        g = contiguous(g)
-        gx = np.empty(g.shape, g.dtype)
-        flat = s.reshape(-1)
-        K.act_backward(ctx.op, flat, flat, g.reshape(-1), gx.reshape(-1), ctx.p0, ctx.p1)
-        return gx, None, None, None
-
-    @staticmethod
-    def name_of(ctx):
-        return _SPEC[ctx.op][0]
-
-
-def relu(input, inplace=False):
-    return Activation.apply(input, K.RELU, 0.0, 0.0)
 
 
 def relu6(input, inplace=False):
@@ -101,14 +56,6 @@ def softplus(input, beta=1.0, threshold=20.0):
     return Activation.apply(input, K.SOFTPLUS, float(beta), float(threshold))
 
 
-def sigmoid(input):
-    return Activation.apply(input, K.SIGMOID, 0.0, 0.0)
-
-
-def tanh(input):
-    return Activation.apply(input, K.TANH, 0.0, 0.0)
-
-
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError(f"hardtanh(): min_val ({min_val}) cannot be greater than max_val "
@@ -123,7 +70,7 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim, log):
         name = "log_softmax" if log else "softmax"
-        x = _float_array(name, x)
+        x = _check.float_array(name, "input", x)
         outer, n, inner = _split(name, x.shape, dim)
         y = np.empty(x.shape, x.dtype)
         K.softmax_forward(x.reshape(-1), y.reshape(-1), outer, n, inner, log)
@@ -167,8 +114,7 @@ def _softmax_dim(name, ndim):
 
 
 def _softmax(name, input, dim, dtype, log):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    _check.tensor(name, "input", input)
     if dim is None:
         dim = _softmax_dim(name, input.ndim)
     if dtype is not None:
