@@ -6,10 +6,11 @@ they copy with NumPy (pure data movement, no arithmetic to fuse).
 """
 import numpy as np
 
+from .. import _check
 from ..autograd.function import Function
 from .._dtypes import result_type
 from .._tensor import Tensor
-from .shape import wrap_dim
+from .._check import wrap_dim
 
 
 def _tensor_list(op, tensors):
@@ -111,9 +112,7 @@ def stack(tensors, dim=0):
 def split(tensor, split_size_or_sections, dim=0):
     """torch.split: an int is the size of each piece (the last may be smaller), a list gives
     every piece's size (they must sum to the dimension's size)."""
-    if not isinstance(tensor, Tensor):
-        raise TypeError(f"split(): argument 'tensor' must be Tensor, not "
-                        f"{type(tensor).__name__}")
+    _check.tensor("split", "tensor", tensor)
     if tensor.data.ndim == 0:
         raise ValueError("split(): expected at least a 1-dimensional tensor")
     dim = wrap_dim("split", dim, tensor.data.ndim)
@@ -139,8 +138,7 @@ def chunk(input, chunks, dim=0):
     """torch.chunk: pieces of ceil(size / chunks) elements (fewer pieces if that divides early)."""
     if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks <= 0:
         raise ValueError(f"chunk(): chunks must be a positive int, got {chunks!r}")
-    if not isinstance(input, Tensor):
-        raise TypeError(f"chunk(): argument 'input' must be Tensor, not {type(input).__name__}")
+    _check.tensor("chunk", "input", input)
     if input.data.ndim == 0:
         raise ValueError("chunk(): expected at least a 1-dimensional tensor")
     n = input.data.shape[wrap_dim("chunk", dim, input.data.ndim)]

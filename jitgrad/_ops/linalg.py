@@ -6,6 +6,7 @@ batch, forward and backward, instead of one small GEMM per batch entry.
 """
 import numpy as np
 
+from .. import _check
 from ..autograd.function import Function
 from .broadcast import sum_to
 
@@ -15,12 +16,11 @@ _ARG_NAMES = {"matmul": ("input", "other"), "mm": ("input", "mat2"), "bmm": ("in
               "dot": ("input", "other")}
 
 
-def _check(op, a, b):
+def _validate(op, a, b):
     """Validate the operands of `op` (types, dtypes, ranks, inner and batch dims)."""
     na, nb = _ARG_NAMES[op]
     for name, x in ((na, a), (nb, b)):
-        if type(x) is not np.ndarray:
-            raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(x).__name__}")
+        _check.array(op, name, x)
         if x.dtype.kind not in "fiu":
             raise TypeError(f"{op}(): argument '{name}' has unsupported dtype {x.dtype}")
     if a.dtype != b.dtype:
@@ -72,7 +72,7 @@ class Matmul(Function):
 
     @staticmethod
     def forward(ctx, a, b, op="matmul"):
-        _check(op, a, b)
+        _validate(op, a, b)
         na, nb = ctx.needs_input_grad[:2]
         ctx.op = op
         ctx.shapes = (a.shape, b.shape)

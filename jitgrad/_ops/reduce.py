@@ -9,6 +9,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .. import _check
 from ..autograd.function import Function
 from ..kernels import elementwise as E
 from ..kernels import reduce as K
@@ -31,9 +32,7 @@ _row_plans = {}
 
 # ----------------------------------------------------------------------------- argument checks
 def _tensor(name, input):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
-    return input
+    return _check.tensor(name, "input", input)
 
 
 def _dim(name, dim, axis):
@@ -56,13 +55,9 @@ def _axes(name, ndim, dim):
         raise TypeError(f"{name}(): argument 'dim' must be an int or a tuple of ints, not {dim!r}")
     if len(dims) == 0:
         return tuple(range(ndim))
-    span = builtins.max(ndim, 1)
     axes = []
     for d in dims:
-        if not -span <= d < span:
-            raise IndexError(f"{name}(): Dimension out of range (expected to be in range of "
-                             f"[{-span}, {span - 1}], but got {d})")
-        d = int(d) % span
+        d = _check.wrap_dim(name, d, ndim)
         if d in axes:
             raise ValueError(f"{name}(): dim {d} appears multiple times in the list of dims")
         axes.append(d)

@@ -6,6 +6,7 @@ to its operand's shape.
 """
 import numpy as np
 
+from .. import _check
 from ..autograd.function import Function
 from .._dtypes import result_type
 from ..kernels import index as K
@@ -83,9 +84,7 @@ def where(condition, input, other):
 def masked_fill(input, mask, value):
     """input with `value` (a number or a 0-d tensor, cast to input's dtype) where mask is True;
     mask broadcasts to input's shape."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"masked_fill(): argument 'input' must be Tensor, not "
-                        f"{type(input).__name__}")
+    _check.tensor("masked_fill", "input", input)
     _condition("masked_fill", "mask", mask)
     shape = input.data.shape
     mshape = np.shape(mask.data if isinstance(mask, Tensor) else mask)

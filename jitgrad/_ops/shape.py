@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from .. import _check
+from .._check import wrap_dim
 from ..autograd.function import Function
 from .._tensor import Tensor
 from .broadcast import sum_to
@@ -28,17 +30,6 @@ def _size_arg(op, size):
                 raise TypeError(f"{op}(): size must be a sequence of ints, got {tuple(size)!r}")
             return tuple(int(v) for v in size)
     return tuple(size)
-
-
-def wrap_dim(op, dim, ndim, name="dim"):
-    """dim as a non-negative axis of an ndim-d tensor (a 0-d tensor accepts -1 and 0)."""
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{op}(): argument '{name}' must be int, not {type(dim).__name__}")
-    span = max(ndim, 1)
-    if not -span <= dim < span:
-        raise IndexError(f"{op}(): Dimension out of range (expected to be in range of "
-                         f"[{-span}, {span - 1}], but got {dim})")
-    return int(dim) % span
 
 
 def _infer_shape(op, shape, numel):
@@ -64,9 +55,7 @@ def _infer_shape(op, shape, numel):
 
 
 def _tensor(op, x):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
-    return x
+    return _check.tensor(op, "input", x)
 
 
 # ----------------------------------------------------------------------------- Functions

@@ -1,6 +1,7 @@
 """Unary math: one Function, parametrised by the kernel's op code."""
 import numpy as np
 
+from .. import _check
 from ..autograd.function import Function
 from ..kernels import elementwise as K
 from .._tensor import Tensor, _make
@@ -18,8 +19,7 @@ _SPEC = {
 
 
 def _float_input(x, name):
-    if type(x) is not np.ndarray:
-        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    _check.array(name, "input", x)
     if x.dtype.kind != "f":
         x = x.astype(np.float32)
     elif not x.flags.c_contiguous:

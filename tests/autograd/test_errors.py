@@ -40,7 +40,7 @@ def test_unsupported_operand_types():
         jg.ones(2) + "a"
     with pytest.raises(TypeError, match="mul: unsupported operand of type list"):
         jg.ones(2) * [1.0, 2.0]
-    with pytest.raises(TypeError, match=r"exp\(\): argument 'input' must be Tensor, not list"):
+    with pytest.raises(TypeError, match=r"exp\(\): argument 'input' expected a Tensor, got list"):
         jg.exp([1.0])
 
 

@@ -43,7 +43,7 @@ def test_mixed_float_dtypes_raise_like_torch():
         jg.matmul(_t(2, 3, dtype=np.float32), _t(3, 2))
     with pytest.raises(TypeError, match="same dtype"):
         _t(2, 3) @ np.ones((3, 2), np.float32)
-    with pytest.raises(TypeError, match=r"matmul\(\): argument 'other' must be Tensor, not list"):
+    with pytest.raises(TypeError, match=r"matmul\(\): argument 'other' expected a Tensor, got list"):
         jg.matmul(_t(2, 2), [[1.0, 0.0], [0.0, 1.0]])
 
 

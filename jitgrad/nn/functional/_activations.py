@@ -94,15 +94,9 @@ class Softmax(Function):
 def _split(name, shape, dim):
     """(outer, n, inner) sizes around axis `dim` (a 0-d input is one row of length 1)."""
     nd = len(shape)
-    span = max(nd, 1)
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
-    if not -span <= dim < span:
-        raise IndexError(f"{name}(): Dimension out of range (expected to be in range of "
-                         f"[{-span}, {span - 1}], but got {dim})")
+    d = _check.wrap_dim(name, dim, nd)
     if nd == 0:
         return 1, 1, 1
-    d = int(dim) % nd
     return int(np.prod(shape[:d])), shape[d], int(np.prod(shape[d + 1:]))
 
 

@@ -157,18 +157,8 @@ def dropout(input, p=0.5, training=True):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training:
         return input
-    if not isinstance(input, Tensor):
-        raise TypeError(f"dropout(): argument 'input' must be Tensor, not "
-                        f"{type(input).__name__}")
+    _check.tensor("dropout", "input", input)
     return Dropout.apply(input, float(p))
-
-
-def _index_array(idx, op, arg="input"):
-    if type(idx) is not np.ndarray or idx.dtype.kind not in "iu":
-        kind = idx.dtype if type(idx) is np.ndarray else type(idx).__name__
-        raise TypeError(f"{op}(): argument '{arg}' must be an integer (int64/int32) tensor, "
-                        f"got {kind}")
-    return contiguous(idx.astype(np.int64, copy=False))
 
 
 class Embedding(Function):
@@ -176,7 +166,7 @@ class Embedding(Function):
 
     @staticmethod
     def forward(ctx, idx, w, padding_idx):
-        idx = _index_array(idx, "embedding")
+        idx = _check.index_array("embedding", "input", idx)
         if type(w) is not np.ndarray or w.ndim != 2:
             raise ValueError(f"embedding(): weight must be a 2-D tensor, got "
                              f"{getattr(w, 'shape', type(w).__name__)}")
@@ -216,8 +206,8 @@ def embedding(input, weight, padding_idx=None):
 
 def one_hot(tensor, num_classes=-1):
     """(*, num_classes) int64 tensor with a 1 at each index of `tensor` (no gradient)."""
-    idx = _index_array(tensor.data if isinstance(tensor, Tensor) else tensor, "one_hot",
-                       "tensor")
+    idx = _check.index_array("one_hot", "tensor",
+                             tensor.data if isinstance(tensor, Tensor) else tensor)
     if num_classes == -1:
         if idx.size == 0:
             raise ValueError("one_hot(): can not infer total number of classes from an empty "

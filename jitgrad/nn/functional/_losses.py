@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from ... import _check
 from ...autograd.function import Function
 from ...kernels import loss as K
 from ..._ops.broadcast import sum_to
@@ -27,17 +28,11 @@ _NO_IDX = np.empty(0, np.int64)
 # ----------------------------------------------------------------------------- helpers
 
 
-def _tensor(name, arg, x):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(x).__name__}")
-    return x
-
-
 def _float(name, arg, x, dtype=None):
     """x as a C-contiguous float array (of `dtype`, when given)."""
     if x.dtype.kind != "f":
-        raise TypeError(f"{name}(): argument '{arg}' must be a floating-point tensor, got "
-                        f"{x.dtype}")
+        raise TypeError(f"{name}(): argument '{arg}' expected a floating-point tensor (float32 "
+                        f"or float64), got dtype {x.dtype}")
     if dtype is not None and x.dtype != dtype:
         x = x.astype(dtype)
     return contiguous(x)
@@ -144,8 +139,8 @@ class PointwiseLoss(Function):
 
 
 def _pointwise(name, op, input, target, weight, pos_weight, p, reduction):
-    _tensor(name, "input", input)
-    _tensor(name, "target", target)
+    _check.tensor(name, "input", input)
+    _check.tensor(name, "target", target)
     return PointwiseLoss.apply(input, target, weight, pos_weight, op, float(p), reduction)
 
 
@@ -265,8 +260,8 @@ class NLLLoss(Function):
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
     reduction = reduction_arg("nll_loss", reduction, size_average, reduce)
-    _tensor("nll_loss", "input", input)
-    _tensor("nll_loss", "target", target)
+    _check.tensor("nll_loss", "input", input)
+    _check.tensor("nll_loss", "target", target)
     if not _target_kind("nll_loss", target):
         raise TypeError(f"nll_loss(): argument 'target' must hold int64 class indices, got "
                         f"dtype {target.data.dtype}")
@@ -312,8 +307,8 @@ class CrossEntropy(Function):
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
                   reduce=None, reduction="mean", label_smoothing=0.0):
     reduction = reduction_arg("cross_entropy", reduction, size_average, reduce)
-    _tensor("cross_entropy", "input", input)
-    _tensor("cross_entropy", "target", target)
+    _check.tensor("cross_entropy", "input", input)
+    _check.tensor("cross_entropy", "target", target)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy(): label_smoothing must be between 0.0 and 1.0, got "
                          f"{label_smoothing}")

@@ -6,6 +6,7 @@ normalised with the biased one.
 """
 import numpy as np
 
+from ... import _check
 from ...autograd.function import Function
 from ...kernels import norm as K
 from ..._ops.util import contiguous
@@ -18,12 +19,7 @@ _EMPTY = {np.dtype(np.float32): np.empty(0, np.float32),
 
 
 def _input(name, x):
-    if type(x) is not np.ndarray:
-        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{name}(): expected a floating-point input (float32 or float64), got "
-                        f"{x.dtype}")
-    return contiguous(x)
+    return _check.float_array(name, "input", x)
 
 
 def _param(name, arg, p, shape, dtype):
@@ -81,9 +77,7 @@ class LayerNorm(Function):
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"layer_norm(): argument 'input' must be Tensor, not "
-                        f"{type(input).__name__}")
+    _check.tensor("layer_norm", "input", input)
     if isinstance(normalized_shape, (int, np.integer)):
         normalized_shape = (int(normalized_shape),)
     normalized_shape = tuple(int(d) for d in normalized_shape)
@@ -145,9 +139,7 @@ class BatchNorm(Function):
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"batch_norm(): argument 'input' must be Tensor, not "
-                        f"{type(input).__name__}")
+    _check.tensor("batch_norm", "input", input)
     for arg, t in (("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.requires_grad:
             raise RuntimeError(f"batch_norm(): {arg} must not require grad (it is a buffer "
