@@ -13,7 +13,7 @@ from ._dtypes import as_dtype, check_grad_dtype
 
 class Tensor:
     __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_out_idx", "_version", "_hooks",
-                 "_grad_store", "_base", "__weakref__")
+                 "_grad_store", "_grad_home", "_base", "__weakref__")
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, dtype=None, requires_grad=False):
@@ -241,6 +241,7 @@ def _init(t, data, requires_grad, grad_fn, out_idx, version=None, base=None):
     t._version = [0] if version is None else version
     t._hooks = None
     t._grad_store = None
+    t._grad_home = None
     t._base = base
 
 
@@ -257,6 +258,7 @@ def _make(data, requires_grad, grad_fn, out_idx, version=None, base=None):
     t._version = [0] if version is None else version
     t._hooks = None
     t._grad_store = None
+    t._grad_home = None
     t._base = base
     return t
 

@@ -6,6 +6,7 @@ total gradient once (hooks see it once), then accumulate into ``.grad``.
 import numpy as np
 
 from .._tensor import Tensor, _make
+from . import grad_store
 from .function import _FREED_MSG, Context, direct_leaves
 
 
@@ -31,20 +32,6 @@ def _run_hooks(hooks, g):
                     f"shape {r.shape} and dtype {r.dtype}")
             g = r
     return g
-
-
-def _accumulate_leaf(leaf, g):
-    if leaf.grad is None:
-        store = leaf._grad_store
-        if g is store:  # written there by the op (Context.grad_buffer)
-            leaf.grad = store
-        elif store is not None and store.shape == g.shape and store.dtype == leaf.data.dtype:
-            np.copyto(store, g)
-            leaf.grad = store
-        else:
-            leaf.grad = np.array(g, dtype=leaf.data.dtype, order="C", copy=True)
-    else:
-        leaf.grad += g
 
 
 def _add(a, b):
@@ -82,7 +69,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         if n is None:
             if k in grads:  # a leaf root nothing else flows into
                 _finish_leaf(obj, grads.pop(k), capture)
-        elif n == 1 and capture is None and _store_writable(obj):
+        elif n == 1 and capture is None and grad_store.writable(obj):
             direct.add(k)
     ready = [n for n in root_nodes if id(n) not in deps]
     direct_leaves.ids = direct
@@ -91,15 +78,6 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
     finally:
         direct_leaves.ids = ()
     return capture
-
-
-def _store_writable(leaf):
-    """True when an op may write the leaf's gradient straight into its gradient store: no
-    hooks, no .grad to accumulate into, a store of the leaf's shape and dtype (the caller
-    checks that exactly one edge leads to the leaf)."""
-    store = leaf._grad_store
-    return (store is not None and leaf.grad is None and not leaf._hooks
-            and store.shape == leaf.data.shape and store.dtype == leaf.data.dtype)
 
 
 def _propagate(ready, grads, deps, capture, retain_graph):
@@ -178,7 +156,7 @@ def _finish_leaf(leaf, g, capture):
         if k in capture:
             capture[k] = _add(capture[k], g)
     else:
-        _accumulate_leaf(leaf, g)
+        grad_store.accumulate(leaf, g)
 
 
 def _call_backward(node, buf, capture, retain_graph):

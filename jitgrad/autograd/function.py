@@ -9,7 +9,8 @@ import threading
 from .._tensor import Tensor, _make
 from .._grad_mode import state as _grad_state
 
-# ids of the leaves whose gradient store a running backward() lets ops write into (engine sets it)
+# ids of the leaves whose gradient view a running backward() lets ops write into (the engine
+# sets it; see autograd/grad_store.py for the protocol)
 direct_leaves = threading.local()
 direct_leaves.ids = ()
 
@@ -73,9 +74,9 @@ class Context:
         return self._saved
 
     def grad_buffer(self, i):
-        """An array to write input i's whole gradient into and return, saving the engine a copy;
-        None unless input i is a leaf used once in this backward(), without hooks, with no
-        .grad yet and with a gradient store (its optimizer's flat buffer)."""
+        """An array to write input i's whole gradient into and return, saving the engine a copy:
+        the leaf's view into its GradStore (its optimizer's flat gradient array) when
+        ``grad_store.writable`` holds and it is used once in this backward(); else None."""
         e = self.next[i]
         if e is None or e[1] >= 0 or id(e[0]) not in getattr(direct_leaves, "ids", ()):
             return None

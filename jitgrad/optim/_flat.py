@@ -1,14 +1,17 @@
 """FlatBuffer: one dtype's parameters of one parameter group as views into one contiguous array.
 
-Each parameter's ``.data`` is rebound to a view of ``data`` and its ``_grad_store`` to a view of
-``grad`` (the engine writes a leaf's first gradient into that slot), so after backward every
-gradient already sits in ``grad`` and an optimizer step is one kernel call over the buffer.
+Each parameter's ``.data`` is rebound to a view of ``data``; the gradients live in a GradStore
+(``store``, its flat array is ``grad``; protocol in jitgrad/autograd/grad_store.py), so after
+backward every gradient already sits in ``grad`` and an optimizer step is one kernel call over
+the buffer.
 Optimizer state (moments, accumulators) lives in flat arrays of the same layout; per-parameter
 scalars (step count, NAdam's mu product) in small per-parameter arrays.
 """
 from operator import is_
 
 import numpy as np
+
+from ..autograd.grad_store import GradStore
 
 _EMPTY = {}
 
@@ -22,8 +25,8 @@ def empty(dtype):
 
 
 class FlatBuffer:
-    __slots__ = ("params", "dtype", "offsets", "shapes", "data", "grad", "views", "gviews",
-                 "state", "steps", "extras", "_full", "_all")
+    __slots__ = ("params", "dtype", "offsets", "shapes", "data", "store", "grad", "views",
+                 "gviews", "state", "steps", "extras", "_full", "_all")
 
     def __init__(self, params, dtype):
         self.params = list(params)
@@ -34,21 +37,15 @@ class FlatBuffer:
         np.cumsum(sizes, out=self.offsets[1:])
         n = int(self.offsets[-1])
         self.data = np.empty(n, self.dtype)
-        self.grad = np.zeros(n, self.dtype)
-        self.views, self.gviews = [], []
+        self.views = []
         for p, lo, hi in zip(self.params, self.offsets[:-1], self.offsets[1:]):
             v = self.data[lo:hi].reshape(p.data.shape)
-            gv = self.grad[lo:hi].reshape(p.data.shape)
             np.copyto(v, p.data, casting="unsafe")
-            g = p.grad
             p.data = v
-            p._grad_store = gv
-            if g is not None:
-                if g.shape == v.shape:
-                    np.copyto(gv, g, casting="unsafe")
-                    p.grad = gv
             self.views.append(v)
-            self.gviews.append(gv)
+        self.store = GradStore(self.params, self.dtype, self.offsets)
+        self.store.attach()
+        self.grad, self.gviews = self.store.grad, self.store.views
         self.state = {}
         self.steps = np.zeros(len(self.params), np.int64)
         self.extras = {}

@@ -141,6 +141,22 @@ class Optimizer:
         return layout
 
     # ------------------------------------------------------------------------- gradients
+    def grad_buffers(self):
+        """The flat gradient arrays backward writes into: one per parameter group and dtype,
+        in group order, each C-contiguous and 1-D (parameter i of the buffer occupies a
+        contiguous slice, in the group's parameter order).
+
+        Protocol (jitgrad/autograd/grad_store.py): after ``backward()``, a parameter's slice
+        holds its gradient whenever ``p.grad`` is None before backward (the engine writes there
+        and makes ``p.grad`` a view of it) or already is that view (accumulation). After
+        ``zero_grad()`` (set_to_none) the slices keep stale values until the next backward
+        writes them; ``zero_grad(set_to_none=False)`` fills them with zeros. Changing a buffer
+        in place (clipping, an all-reduce) changes the gradients ``step()`` uses. The arrays
+        are replaced if the group is re-homed (a parameter's ``.data`` rebound or its dtype
+        changed): call this again after such a change rather than keeping the list."""
+        return [buf.grad for gi in range(len(self.param_groups))
+                for buf in self._layout(gi).buffers]
+
     def zero_grad(self, set_to_none=True):
         """Reset gradients: to None (default; storage kept for the next backward) or to zero
         (one fill of each flat gradient buffer)."""

@@ -1,7 +1,8 @@
 """Gradient clipping (torch.nn.utils.clip_grad_norm_ / clip_grad_value_).
 
-When the gradients are exactly the views of an optimizer's flat gradient buffer (every tensor
-of the buffer, each once) the buffer is handled in one kernel call; otherwise tensor by tensor.
+When the parameters' gradients are exactly an optimizer's flat gradient array (a GradStore:
+every parameter of it, each once; jitgrad/autograd/grad_store.py) that array is handled in one
+kernel call; otherwise gradient by gradient.
 """
 import math
 
@@ -12,40 +13,24 @@ from ..._tensor import Tensor, _make
 
 
 def _grads(parameters):
+    """The arrays to process: a GradStore's whole flat array where the parameters cover it
+    exactly (GradStore.covers: no address arithmetic), else each gradient by itself."""
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    return [p.grad for p in parameters if p.grad is not None]
-
-
-def _flat_groups(grads):
-    """The arrays to process: whole flat buffers where the grads cover them, else the grads."""
-    by_base, rest = {}, []
-    for g in grads:
-        b = g.base
-        if b is not None and b.ndim == 1 and b.flags.c_contiguous and g.flags.c_contiguous:
-            by_base.setdefault(id(b), (b, []))[1].append(g)
+    params = [p for p in parameters if p.grad is not None]
+    by_store, out = {}, []
+    for p in params:
+        home = p._grad_home
+        if home is not None and p.grad is p._grad_store:
+            by_store.setdefault(id(home), (home, []))[1].append(p)
         else:
-            rest.append(g)
-    out = []
-    for b, gs in by_base.values():
-        ids = {id(g) for g in gs}
-        if len(ids) == len(gs) and sum(g.size for g in gs) == b.size and _disjoint(b, gs):
-            out.append(b)
+            out.append(p.grad)
+    for home, ps in by_store.values():
+        if home.covers(ps):
+            out.append(home.grad)
         else:
-            out.extend(gs)
-    out.extend(rest)
+            out.extend(p.grad for p in ps)
     return out
-
-
-def _disjoint(base, gs):
-    addr = base.__array_interface__["data"][0]
-    spans = sorted((g.__array_interface__["data"][0] - addr, g.nbytes) for g in gs)
-    pos = 0
-    for start, n in spans:
-        if start != pos:
-            return False
-        pos += n
-    return pos == base.nbytes
 
 
 def _inplace(kernel, a, *args):
@@ -68,12 +53,12 @@ def _norm_op(p):
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Scale gradients in place so their joint ``norm_type``-norm is at most ``max_norm``;
     return the total norm (before clipping) as a 0-d tensor."""
-    grads = _grads(parameters)
+    arrays = _grads(parameters)
     norm_type = float(norm_type)
-    if not grads:
+    if not arrays:
         return _make(np.zeros((), np.float32), False, None, 0)
     op = _norm_op(norm_type)
-    parts = [K.norm_partial(op, np.ascontiguousarray(a).reshape(-1), norm_type) for a in _flat_groups(grads)]
+    parts = [K.norm_partial(op, np.ascontiguousarray(a).reshape(-1), norm_type) for a in arrays]
     if op == K.NORM_INF:
         total = max(parts)
     elif op == K.NORM_NEGINF:
@@ -93,10 +78,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                            f"`parameters` is non-finite, so it cannot be clipped. To disable "
                            f"this error and scale the gradients by the non-finite norm anyway, "
                            f"set `error_if_nonfinite=False`")
-    dtype = grads[0].dtype
+    dtype = arrays[0].dtype
     coef = min(float(dtype.type(max_norm) / (dtype.type(total) + dtype.type(1e-6))), 1.0) \
         if total == total else math.nan
-    for a in _flat_groups(grads):
+    for a in arrays:
         _inplace(K.scale_inplace, a, coef)
     return _make(np.array(total, dtype), False, None, 0)
 
@@ -104,5 +89,5 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element into [-clip_value, clip_value] in place."""
     c = float(clip_value)
-    for a in _flat_groups(_grads(parameters)):
+    for a in _grads(parameters):
         _inplace(K.clamp_inplace, a, -c, c)
