@@ -1,15 +1,18 @@
 """Broadcast plans and ``sum_to``: the one place where broadcasting is done and undone.
 
 A plan is a coalesced description of an index space (shape plus element strides per operand),
-cached per shape pair so a repeated op pays one dict lookup.
+cached per shape pair so a repeated op pays one cache lookup. The caches are LRU-bounded
+(``PLAN_CACHE_SIZE`` entries each): an RNN over many sequence lengths, or every last partial
+batch, would otherwise grow them without end.
 """
+import functools
+
 import numpy as np
 
 from ..kernels import reduce as _reduce
 from .util import contiguous
 
-_broadcast_plans = {}
-_sum_to_plans = {}
+PLAN_CACHE_SIZE = 1024
 
 
 def _c_strides(shape):
@@ -55,13 +58,19 @@ def broadcast_shape(op, sa, sb, names=("input", "other")):
 
 def broadcast_plan(op, sa, sb):
     """(out_shape, shape, strides_a, strides_b) for out = a (op) b with NumPy broadcasting."""
-    key = (sa, sb)
-    plan = _broadcast_plans.get(key)
+    plan = _broadcast_plan(sa, sb)
     if plan is None:
-        out, pa, pb = broadcast_shape(op, sa, sb)
-        plan = (out,) + _coalesce(out, _c_strides(pa), _c_strides(pb))
-        _broadcast_plans[key] = plan
+        broadcast_shape(op, sa, sb)  # raises, naming the op
     return plan
+
+
+@functools.lru_cache(maxsize=PLAN_CACHE_SIZE)
+def _broadcast_plan(sa, sb):
+    try:
+        out, pa, pb = broadcast_shape("", sa, sb)
+    except ValueError:
+        return None
+    return (out,) + _coalesce(out, _c_strides(pa), _c_strides(pb))
 
 
 def reduce_plan(shape, axes):
@@ -71,17 +80,19 @@ def reduce_plan(shape, axes):
     return _coalesce(shape, ostrides)
 
 
+@functools.lru_cache(maxsize=PLAN_CACHE_SIZE)
+def _sum_to_plan(gshape, shape):
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + d for d, n in enumerate(shape)
+                                      if n == 1 and gshape[lead + d] != 1)
+    return reduce_plan(gshape, axes)
+
+
 def sum_to(g, shape):
     """Sum g down to `shape` (undo NumPy broadcasting): leading dims and size-1 dims."""
     if g.shape == shape:
         return g
-    key = (g.shape, shape)
-    plan = _sum_to_plans.get(key)
-    if plan is None:
-        lead = g.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(lead + d for d, n in enumerate(shape)
-                                          if n == 1 and g.shape[lead + d] != 1)
-        plan = _sum_to_plans[key] = reduce_plan(g.shape, axes)
+    plan = _sum_to_plan(g.shape, shape)
     out = np.empty(shape, g.dtype)
     g = contiguous(g)
     _reduce.sum_strided(g.ravel(), plan[0], plan[1], out.ravel())

@@ -5,6 +5,7 @@ run the op-coded row kernels: the reduced axes are moved last (a copy only when 
 already trailing) so every output element owns one contiguous row.
 """
 import builtins
+import functools
 from collections import namedtuple
 
 import numpy as np
@@ -16,7 +17,7 @@ from ..kernels import reduce as K
 from .._tensor import Tensor, _make
 from .basic import cast
 from .binary import maximum, minimum
-from .broadcast import reduce_plan
+from .broadcast import PLAN_CACHE_SIZE, reduce_plan
 from .unary import unary
 from .util import contiguous
 
@@ -26,8 +27,6 @@ min_result = namedtuple("min", ["values", "indices"])
 
 _NO_IDX = np.empty(0, np.int64)
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64))
-_sum_plans = {}
-_row_plans = {}
 
 
 # ----------------------------------------------------------------------------- argument checks
@@ -100,25 +99,19 @@ def _nonempty(name, shape, axes):
 
 
 # ----------------------------------------------------------------------------- layouts
+@functools.lru_cache(maxsize=PLAN_CACHE_SIZE)
 def _sum_plan(shape, axes, keepdim):
     """(output shape, output shape with kept dims, coalesced shape, output strides)."""
-    key = (shape, axes, keepdim)
-    plan = _sum_plans.get(key)
-    if plan is None:
-        plan = _sum_plans[key] = (_out_shape(shape, axes, keepdim), _out_shape(shape, axes, True)
-                                  ) + tuple(reduce_plan(shape, axes))
-    return plan
+    return (_out_shape(shape, axes, keepdim), _out_shape(shape, axes, True)) + \
+        tuple(reduce_plan(shape, axes))
 
 
+@functools.lru_cache(maxsize=PLAN_CACHE_SIZE)
 def _row_plan(shape, axes):
     """(perm, inverse perm, permuted shape, row length) to bring `axes` last."""
-    key = (shape, axes)
-    plan = _row_plans.get(key)
-    if plan is None:
-        perm = tuple(d for d in range(len(shape)) if d not in axes) + axes
-        inv = tuple(int(i) for i in np.argsort(perm))
-        plan = _row_plans[key] = (perm, inv, tuple(shape[d] for d in perm), _count(shape, axes))
-    return plan
+    perm = tuple(d for d in range(len(shape)) if d not in axes) + axes
+    inv = tuple(int(i) for i in np.argsort(perm))
+    return perm, inv, tuple(shape[d] for d in perm), _count(shape, axes)
 
 
 def _rows(x, axes):
