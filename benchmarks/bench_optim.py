@@ -1,5 +1,5 @@
-"""asv: optimizer steps over 1M float32 parameters (1 tensor / 200 tensors), zero_grad and
-clip_grad_norm_. Everything is built and every kernel warmed at import: no setup() methods
+"""asv: optimizer steps over 1M float32 parameters (1 tensor / 200 tensors) for every public
+optimizer, zero_grad and clip_grad_norm_. Everything is built and every kernel warmed at import: no setup() methods
 (asv times a class with setup() one call per sample, see FIELD-NOTES)."""
 import numpy as np
 
@@ -15,7 +15,8 @@ def _model(n_tensors, cls, **kw):
     data = rng.standard_normal(N).astype(np.float32)
     grad = (rng.standard_normal(N) * 1e-2).astype(np.float32)
     ps = [jg.tensor(c, requires_grad=True) for c in np.array_split(data, n_tensors)]
-    opt = cls(ps, lr=1e-3, **kw)
+    kw.setdefault("lr", 1e-3)
+    opt = cls(ps, **kw)
     for p, g in zip(ps, np.array_split(grad, n_tensors)):
         p._grad_store[...] = g      # where backward puts a gradient
         p.grad = p._grad_store
@@ -23,10 +24,25 @@ def _model(n_tensors, cls, **kw):
     return ps, opt
 
 
+# every public optimizer (tests/test_benchmarks.py checks this list against jitgrad.optim)
+OPTIMIZERS = {"SGD": dict(momentum=0.9), "Adam": {}, "AdamW": {}, "RMSprop": {},
+              "Adagrad": {}, "Adamax": {}, "NAdam": {}, "Lion": dict(lr=1e-4)}
+
 _ADAM = {n: _model(n, jg.optim.Adam) for n in SPLITS}
 _SGD = {n: _model(n, jg.optim.SGD, momentum=0.9) for n in SPLITS}
+_STEP = {(name, n): _model(n, getattr(jg.optim, name), **kw)[1]
+         for name, kw in OPTIMIZERS.items() for n in SPLITS}
 for _ps, _opt in _ADAM.values():
     clip_grad_norm_(_ps, 1e9)
+
+
+class TimeOptimizerStep:
+    """One step of every optimizer (defaults as torch's) over 1M parameters."""
+    params = [list(OPTIMIZERS), list(SPLITS)]
+    param_names = ["optimizer", "tensors"]
+
+    def time_step(self, name, n):
+        _STEP[name, n].step()
 
 
 class TimeOptimStep:

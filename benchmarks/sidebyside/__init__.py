@@ -1,0 +1,4 @@
+"""Side-by-side comparison workloads (run with ``python benchmarks/compare.py``)."""
+from . import mlp  # noqa: F401
+
+WORKLOAD_MODULES = (mlp,)

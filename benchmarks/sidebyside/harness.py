@@ -1,0 +1,314 @@
+"""The side-by-side harness: arguments, thread setup, load metering, interleaved timing,
+the Workload base class and registry, the report and the cold-start runs.
+
+Workloads live one per file beside this one (mlp.py, ...), subclass ``Workload`` and register
+with ``@register``; they import torch / jax / jitgrad only inside their methods, so importing
+this package (asv discovers benchmarks/ by importing it) stays cheap and loads no peer library.
+Run it through ``python benchmarks/compare.py`` (see that file for what is measured and how).
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def _parse_args(argv=None, doc=None):
+    ap = argparse.ArgumentParser(description=(doc or __doc__).split("\n")[0])
+    ap.add_argument("--threads", type=int, default=2, help="threads for jitgrad, BLAS, torch")
+    ap.add_argument("--quick", action="store_true", help="fewer and shorter blocks (smoke run)")
+    ap.add_argument("--workload", action="append", help="run only these workloads (repeatable)")
+    ap.add_argument("--repeats", type=int, default=None, help="timed rounds, >= 7 (default 9, quick 7)")
+    ap.add_argument("--block", type=float, default=None,
+                    help="seconds per timed block (default 0.15, quick 0.04)")
+    ap.add_argument("--reject-load", type=float, default=0.3,
+                    help="redo a round if other processes used more cores than this")
+    ap.add_argument("--no-cold", action="store_true", help="skip the import / first-step runs")
+    ap.add_argument("--omp-passive", action="store_true",
+                    help="set OMP_WAIT_POLICY=PASSIVE for the whole process (torch included): "
+                         "OpenMP workers sleep at once instead of spinning after a parallel "
+                         "region, so they do not take cores from BLAS threads")
+    args = ap.parse_args(argv)
+    if args.repeats is None:
+        args.repeats = 7 if args.quick else 9
+    if args.repeats < 7:
+        ap.error("--repeats must be at least 7 (medians over >= 7 interleaved rounds)")
+    if args.block is None:
+        args.block = 0.04 if args.quick else 0.15
+    return args
+
+
+def _set_thread_env(n, omp_passive=False):
+    if omp_passive:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[v] = str(n)
+    if n == 1:
+        os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                           "intra_op_parallelism_threads=1")
+
+
+# ----------------------------------------------------------------------------- machine load
+_HZ = os.sysconf("SC_CLK_TCK")
+
+
+def _busy_seconds():
+    """CPU seconds all processes have used so far (from /proc/stat), or None if unknown."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return None
+    return (v[0] + v[1] + v[2] + v[5] + v[6] + (v[7] if len(v) > 7 else 0)) / _HZ
+
+
+class LoadMeter:
+    """Cores used by *other* processes between start() and stop() (0 where unknown)."""
+
+    def start(self):
+        t = os.times()
+        self.w0, self.b0, self.s0 = time.perf_counter(), _busy_seconds(), t.user + t.system
+
+    def stop(self):
+        t = os.times()
+        dw, b1 = time.perf_counter() - self.w0, _busy_seconds()
+        if b1 is None or self.b0 is None or dw <= 0:
+            return 0.0
+        return max(0.0, (b1 - self.b0 - (t.user + t.system - self.s0)) / dw)
+
+
+def foreign_load(window=0.3):
+    m = LoadMeter()
+    m.start()
+    time.sleep(window)
+    return m.stop()
+
+
+def wait_quiet(limit=0.25, patience=20.0):
+    """Wait (up to `patience` s) until other processes use fewer than `limit` cores."""
+    t0 = time.perf_counter()
+    while True:
+        fl = foreign_load()
+        if fl < limit or time.perf_counter() - t0 > patience:
+            return fl
+
+
+# ----------------------------------------------------------------------------- timing
+class Impl:
+    """One implementation of a workload: step() runs one training step and leaves the loss in
+    self.loss; reset() restores the initial weights, optimizer state and batch counter."""
+
+    def __init__(self, step, reset, loss_of):
+        self.step, self.reset, self.loss_of = step, reset, loss_of
+
+
+def measure(impls, args):
+    """Interleaved blocks over {name: Impl}; returns {name: dict(median, min, max, ...)}."""
+    numbers = {}
+    for name, im in impls.items():          # warm up, then calibrate calls per block
+        im.reset()
+        for _ in range(3):
+            im.step()
+        n = 1
+        while True:
+            im.reset()
+            t0 = time.perf_counter()
+            for _ in range(n):
+                im.step()
+            dt = time.perf_counter() - t0
+            if dt >= args.block or n >= 2000:
+                break
+            n = min(2000, max(2 * n, int(n * args.block / max(dt, 1e-9) * 1.2)))
+        numbers[name] = n
+    per = {name: [] for name in impls}
+    loads, rejected, meter = [], 0, LoadMeter()
+    names = list(impls)
+    rnd = 0
+    wait_quiet()
+    while len(loads) < args.repeats:
+        order = names[rnd % len(names):] + names[:rnd % len(names)]  # rotate who goes first
+        rnd += 1
+        times = {}
+        meter.start()
+        for name in order:
+            im, n = impls[name], numbers[name]
+            im.reset()
+            t0 = time.perf_counter()
+            for _ in range(n):
+                im.step()
+            times[name] = (time.perf_counter() - t0) / n
+        fl = meter.stop()
+        if fl > args.reject_load and rejected < 3 * args.repeats:
+            rejected += 1
+            wait_quiet(patience=10.0)
+            continue
+        loads.append(fl)
+        for name, t in times.items():
+            per[name].append(t)
+    return {name: {"median": statistics.median(ts), "min": min(ts), "max": max(ts),
+                   "number": numbers[name], "blocks": len(ts), "load": statistics.mean(loads),
+                   "rejected": rejected} for name, ts in per.items()}
+
+
+def fmt_time(s):
+    if s >= 1:
+        return f"{s:.3f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.3f} ms"
+    return f"{s * 1e6:.1f} us"
+
+
+# ----------------------------------------------------------------------------- workloads
+WORKLOADS = {}
+
+
+def register(cls):
+    WORKLOADS[cls.name] = cls
+    return cls
+
+
+class Workload:
+    """A family of comparable training steps. Subclasses set `name` and implement configs()
+    (a list of config dicts, each with a 'title'), implementations(cfg) (a list of (label,
+    factory) with factory() -> Impl, raising to mark the row skipped/failed), goals(cfg,
+    medians) (a list of (label, ratio, goal) lines) and cold_start_code(cfg) (a script that
+    imports jitgrad and runs one step; '' for none)."""
+
+    name = ""
+
+    def __init__(self, args):
+        self.args = args
+
+    def configs(self):
+        return []
+
+    def implementations(self, cfg):
+        return []
+
+    def goals(self, cfg, med):
+        return []
+
+    def cold_start_code(self):
+        return ""
+
+
+# ----------------------------------------------------------------------------- driver
+def _versions():
+    import numba
+    import numpy as np
+    out = [f"python {sys.version.split()[0]}", f"numpy {np.__version__}",
+           f"numba {numba.__version__}"]
+    for mod in ("torch", "jax"):
+        try:
+            out.append(f"{mod} {__import__(mod).__version__}")
+        except Exception as e:  # noqa: BLE001
+            out.append(f"{mod} unavailable ({type(e).__name__})")
+    return out
+
+
+def run_workload(w, args):
+    for cfg in w.configs():
+        impls, skipped, losses = {}, {}, {}
+        for label, factory in w.implementations(cfg):
+            try:
+                im = factory()
+                im.reset()
+                im.step()
+                losses[label] = im.loss_of()
+                impls[label] = im
+            except Exception as e:  # noqa: BLE001  (missing library, unsupported variant)
+                skipped[label] = f"{type(e).__name__}: {str(e).splitlines()[0][:100]}" \
+                    if str(e) else type(e).__name__
+        res = measure(impls, args)
+        base = next(iter(res.values()))["median"] if res else 1.0
+        print(f"\n### {cfg['title']}  [threads={args.threads}]")
+        print(f"{'implementation':58s} {'median':>10s} {'min':>10s} {'max':>10s} "
+              f"{'x first':>8s} {'calls':>6s} {'loss@1':>8s}")
+        for label, r in res.items():
+            print(f"{label:58s} {fmt_time(r['median']):>10s} {fmt_time(r['min']):>10s} "
+                  f"{fmt_time(r['max']):>10s} {r['median'] / base:8.2f} {r['number']:6d} "
+                  f"{losses[label]:8.4f}")
+        for label, why in skipped.items():
+            print(f"{label:58s} SKIPPED: {why}")
+        if res:
+            r = next(iter(res.values()))
+            print(f"(median of {r['blocks']} interleaved rounds, each block = 'calls' steps after "
+                  f"an untimed reset; other processes used {r['load']:.2f} cores on average "
+                  f"during kept rounds; {r['rejected']} rounds dropped for load)")
+        med = {k: r["median"] for k, r in res.items()}
+        for label, ratio, goal in w.goals(cfg, med):
+            verdict = "" if goal is None else \
+                f"  (goal <= {goal}: {'met' if ratio <= goal else 'NOT met'})"
+            print(f"  {label:36s} {ratio:6.2f}{verdict}")
+        sys.stdout.flush()
+
+
+RESULT_TAG = "@@COLD@@"
+
+
+def cold_start(w, args):
+    """Import time and the first step (kernel compile or cache load) in fresh interpreters."""
+    code = w.cold_start_code()
+    if not code:
+        return
+    code = f"RESULT_TAG = {RESULT_TAG!r}\n" + code
+    print(f"\n### {w.name}: fresh interpreter, import jitgrad + first training step (batch 64)")
+    for label, extra in (("warm kernel cache", {}),
+                         ("JITGRAD_DISABLE_CACHE=1 (compile everything)",
+                          {"JITGRAD_DISABLE_CACHE": "1"})):
+        env = dict(os.environ, **extra)
+        runs = 2 if not extra else 1  # the first warm run may still be filling the cache
+        res = None
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                               text=True)
+            wall = time.perf_counter() - t0
+            if p.returncode != 0:
+                print(f"{label}: FAILED\n{p.stderr[-2000:]}")
+                break
+            line = [ln for ln in p.stdout.splitlines() if ln.startswith(RESULT_TAG)][-1]
+            imp, first = (float(v) for v in line.split()[1:])
+            res = (imp, first, wall)
+        if res:
+            print(f"{label:46s} import {res[0]:7.3f} s   first step {res[1]:7.3f} s   "
+                  f"process wall {res[2]:7.3f} s")
+    sys.stdout.flush()
+
+
+def main(argv=None, doc=None):
+    args = _parse_args(argv, doc)
+    _set_thread_env(args.threads, args.omp_passive)
+    # torch (and jax) first: if numba's OpenMP pool starts before torch is imported, torch binds
+    # to the system libgomp instead of its own and its eager steps ran 5-50x slower here
+    try:
+        import torch
+        torch.set_num_threads(args.threads)
+    except ImportError:
+        pass
+    try:
+        import jax  # noqa: F401
+    except ImportError:
+        pass
+    import jitgrad as jg
+    jg.set_num_threads(args.threads)
+    la = os.getloadavg()
+    print("# " + " | ".join(_versions() + [f"threads {args.threads}",
+                                           "OMP_WAIT_POLICY="
+                                           f"{os.environ.get('OMP_WAIT_POLICY', '(unset)')}",
+                                           f"cpus {os.cpu_count()}",
+                                           f"loadavg {la[0]:.2f} {la[1]:.2f} {la[2]:.2f}",
+                                           f"other processes now {foreign_load():.2f} cores"]))
+    from . import WORKLOAD_MODULES  # noqa: F401  (each registers its workload)
+    names = args.workload or list(WORKLOADS)
+    for name in names:
+        if name not in WORKLOADS:
+            raise SystemExit(f"unknown workload {name!r}; known: {', '.join(WORKLOADS)}")
+        w = WORKLOADS[name](args)
+        run_workload(w, args)
+        if not args.no_cold:
+            cold_start(w, args)
+    la = os.getloadavg()
+    print(f"\n# loadavg at the end {la[0]:.2f} {la[1]:.2f} {la[2]:.2f}")
+
