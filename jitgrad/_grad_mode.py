@@ -37,14 +37,8 @@ class set_grad_enabled:
         return False
 
     def __call__(self, fn):
-        mode = self.mode
         state.enabled = self.prev  # used as a decorator: the call above must not leak
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-        return wrapper
+        return _with_mode(self.mode, fn)
 
 
 class _Mode:
@@ -65,13 +59,16 @@ class _Mode:
         return False
 
     def __call__(self, fn):
-        mode = self.mode
+        return _with_mode(self.mode, fn)
 
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-        return wrapper
+
+def _with_mode(mode, fn):
+    """fn wrapped so that each call runs with grad mode `mode` (restored afterwards)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with set_grad_enabled(mode):
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 class no_grad(_Mode):

@@ -61,3 +61,10 @@ def test_nn_functional_exports_only_its_public_names():
     F = jg.nn.functional
     public = {k for k in dir(F) if not k.startswith("_")}
     assert public == set(F.__all__), sorted(public ^ set(F.__all__))
+
+
+def test_grad_mode_is_a_leaf_module():
+    """_grad_mode imports nothing of jitgrad, so _tensor and autograd import in any order."""
+    path = os.path.join(ROOT, "jitgrad", "_grad_mode.py")
+    assert all(level == 0 and not module.startswith("jitgrad")
+               for level, module, _ in _imports(path))
