@@ -3,8 +3,11 @@ from . import autograd  # noqa: F401
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa
 from .autograd.gradcheck import GradcheckError, gradcheck  # noqa: F401
 from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,  # noqa
-                       full_like, linspace, manual_seed, ones, ones_like, rand, randint, randn,
-                       randperm, tensor, zeros, zeros_like)
+                        full_like, linspace, ones, ones_like, rand, randint, randn, randperm,
+                        tensor, zeros, zeros_like)
+from ._device import device  # noqa: F401
+from ._random import (Generator, default_generator, get_rng_state, initial_seed,  # noqa: F401
+                      manual_seed, seed, set_rng_state)
 from ._dtypes import bool_ as bool  # noqa: A001
 from ._dtypes import float32, float64, int32, int64  # noqa: F401
 from ._ops import *  # noqa: F401,F403
@@ -24,6 +27,7 @@ del _TM
 from . import nn  # noqa: E402,F401
 from . import optim  # noqa: E402,F401
 from . import data  # noqa: E402,F401
+from . import cuda  # noqa: E402,F401
 from ._serialization import load, save  # noqa: E402,F401
 
 __version__ = "0.1.0"

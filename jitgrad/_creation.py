@@ -1,21 +1,11 @@
-"""Tensor creation and the random state (``manual_seed`` makes every random draw reproducible)."""
+"""Tensor creation. Random draws come from a ``jitgrad.Generator`` (``generator=``, else the
+default one that ``manual_seed`` seeds); ``device=`` accepts the CPU only."""
 import numpy as np
 
+from ._device import check_device
 from ._dtypes import as_dtype, float32, int64
+from ._random import numpy_rng
 from ._tensor import Tensor, _make
-
-_rng = np.random.default_rng()
-
-
-def manual_seed(seed):
-    """Seed jitgrad's generator (random tensors, default initialisation, dropout masks)."""
-    global _rng
-    _rng = np.random.default_rng(int(seed))
-
-
-def generator():
-    """The NumPy Generator behind every jitgrad random draw."""
-    return _rng
 
 
 def _finish(arr, requires_grad):
@@ -38,14 +28,16 @@ def _dtype(dtype, default=float32):
     return default if dtype is None else as_dtype(dtype)
 
 
-def tensor(data, dtype=None, requires_grad=False):
+def tensor(data, dtype=None, device=None, requires_grad=False):
     """Copy `data` into a new leaf tensor; Python floats become float32, ints int64."""
+    check_device("tensor", device)
     if isinstance(data, Tensor):
         data = data.data
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
-def as_tensor(data, dtype=None):
+def as_tensor(data, dtype=None, device=None):
+    check_device("as_tensor", device)
     if isinstance(data, Tensor) and (dtype is None or data.data.dtype == as_dtype(dtype)):
         return data
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == as_dtype(dtype)):
@@ -60,19 +52,23 @@ def from_numpy(array):
     return _make(array, False, None, 0)
 
 
-def zeros(*size, dtype=None, requires_grad=False):
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    check_device("zeros", device)
     return _finish(np.zeros(_size(size), _dtype(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False):
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    check_device("ones", device)
     return _finish(np.ones(_size(size), _dtype(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False):
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    check_device("empty", device)
     return _finish(np.empty(_size(size), _dtype(dtype)), requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False):
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    check_device("full", device)
     if dtype is None:
         dtype = (np.bool_ if isinstance(fill_value, bool) else
                  int64 if isinstance(fill_value, (int, np.integer)) else float32)
@@ -80,23 +76,28 @@ def full(size, fill_value, dtype=None, requires_grad=False):
                            as_dtype(dtype)), requires_grad)
 
 
-def zeros_like(input, dtype=None, requires_grad=False):
+def zeros_like(input, dtype=None, device=None, requires_grad=False):
+    check_device("zeros_like", device)
     return _finish(np.zeros(input.shape, _dtype(dtype, input.dtype)), requires_grad)
 
 
-def ones_like(input, dtype=None, requires_grad=False):
+def ones_like(input, dtype=None, device=None, requires_grad=False):
+    check_device("ones_like", device)
     return _finish(np.ones(input.shape, _dtype(dtype, input.dtype)), requires_grad)
 
 
-def full_like(input, fill_value, dtype=None, requires_grad=False):
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    check_device("full_like", device)
     return _finish(np.full(input.shape, fill_value, _dtype(dtype, input.dtype)), requires_grad)
 
 
-def empty_like(input, dtype=None, requires_grad=False):
+def empty_like(input, dtype=None, device=None, requires_grad=False):
+    check_device("empty_like", device)
     return _finish(np.empty(input.shape, _dtype(dtype, input.dtype)), requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    check_device("arange", device)
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -107,32 +108,39 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     return _finish(np.arange(start, end, step).astype(as_dtype(dtype)), requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False):
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    check_device("linspace", device)
     return _finish(np.linspace(start, end, int(steps)).astype(_dtype(dtype)), requires_grad)
 
 
-def eye(n, m=None, dtype=None, requires_grad=False):
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    check_device("eye", device)
     return _finish(np.eye(n, m, dtype=_dtype(dtype)), requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad=False):
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    check_device("rand", device)
     d = _dtype(dtype)
-    return _finish(_rng.random(_size(size), dtype=d), requires_grad)
+    return _finish(numpy_rng(generator).random(_size(size), dtype=d), requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad=False):
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    check_device("randn", device)
     d = _dtype(dtype)
-    return _finish(_rng.standard_normal(_size(size), dtype=d), requires_grad)
+    return _finish(numpy_rng(generator).standard_normal(_size(size), dtype=d), requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None):
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None):
+    check_device("randint", device)
     if high is None:
         low, high = 0, low
     if size is None:
         raise TypeError("randint: missing required argument 'size'")
     size = _size((size,) if isinstance(size, int) else tuple(size))
-    return _finish(_rng.integers(low, high, size).astype(_dtype(dtype, int64)), False)
+    return _finish(numpy_rng(generator).integers(low, high, size).astype(_dtype(dtype, int64)),
+                   False)
 
 
-def randperm(n, dtype=None):
-    return _finish(_rng.permutation(n).astype(_dtype(dtype, int64)), False)
+def randperm(n, *, generator=None, dtype=None, device=None):
+    check_device("randperm", device)
+    return _finish(numpy_rng(generator).permutation(n).astype(_dtype(dtype, int64)), False)

@@ -197,9 +197,31 @@ class Tensor:
     def type(self, dtype):
         return self.to(dtype)
 
-    def to(self, dtype):
+    @property
+    def device(self):
+        """Always the CPU (jitgrad.device('cpu'))."""
+        from ._device import CPU
+        return CPU
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)`` as torch; the
+        only device is the CPU, so a device alone returns self."""
+        from ._device import check_device, device as _device
         from ._ops import cast
-        return cast(self, as_dtype(dtype))
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.data.dtype
+            elif isinstance(a, _device) or (isinstance(a, str) and a.partition(":")[0] in
+                                             ("cpu", "cuda", "mps", "xla", "meta")):
+                device = a
+            else:
+                dtype = a
+        check_device("to", device)
+        out = self if dtype is None else cast(self, as_dtype(dtype))
+        return out.clone() if copy and out is self else out
+
+    def cpu(self):
+        return self
 
     def float(self):
         return self.to(np.float32)

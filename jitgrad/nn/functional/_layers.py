@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import _check
 from ...autograd.function import Function
-from ..._creation import generator
+from ..._random import numpy_rng
 from ...kernels import elementwise as _ew
 from ...kernels import linear as K
 from ...kernels import index as KI
@@ -132,7 +132,7 @@ class Dropout(Function):
         if x.dtype.kind != "f":
             raise TypeError(f"dropout(): expected a floating-point input, got {x.dtype}")
         x = contiguous(x)
-        u = generator().random(x.shape, dtype=np.float32)
+        u = numpy_rng().random(x.shape, dtype=np.float32)
         out = np.empty(x.shape, x.dtype)
         m = np.empty(x.shape, x.dtype)
         scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from ..._device import check_device
 from ..._dtypes import as_dtype
 from .. import functional as F
 from .. import init
@@ -20,7 +21,9 @@ class Identity(Module):
         return input
 
 
-def _float_dtype(dtype, layer):
+def _float_dtype(dtype, layer, device=None):
+    """A layer's parameter dtype (float32 by default); `device` must name the CPU."""
+    check_device(layer, device)
     d = np.dtype(np.float32) if dtype is None else as_dtype(dtype)
     if d.kind != "f":
         raise TypeError(f"{layer}: dtype must be float32 or float64, got {d}")
@@ -32,9 +35,9 @@ class Linear(Module):
     dimensions. Initialised as PyTorch: kaiming_uniform_(a=sqrt(5)) for the weight,
     U(-1/sqrt(in_features), 1/sqrt(in_features)) for the bias."""
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        d = _float_dtype(dtype, "Linear")
+        d = _float_dtype(dtype, "Linear", device)
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), d))
@@ -67,8 +70,9 @@ class Dense(Linear):
     fused in the GEMM epilogue; any other name of a jitgrad.nn.functional function, e.g.
     'gelu', is applied after), a callable, or a Module. Same parameters as Linear."""
 
-    def __init__(self, in_features, out_features, bias=True, activation=None, dtype=None):
-        super().__init__(in_features, out_features, bias, dtype)
+    def __init__(self, in_features, out_features, bias=True, activation=None, device=None,
+                 dtype=None):
+        super().__init__(in_features, out_features, bias, device, dtype)
         self._act = None
         self._act_fn = None
         self._act_name = None

@@ -10,6 +10,8 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from ..._device import check_device
+from ..._device import device as _device
 from ..._dtypes import as_dtype
 from ..._tensor import Tensor
 from ..parameter import Parameter
@@ -266,15 +268,17 @@ class Module:
         'cpu' are not supported."""
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for a in args:
-            if isinstance(a, str) and a == "cpu":
+            if isinstance(a, (str, _device)):
                 device = a
+            elif isinstance(a, Tensor):
+                dtype = a.data.dtype
             else:
                 dtype = a
-        if device not in (None, "cpu"):
-            raise ValueError(f"to(): jitgrad runs on the CPU only, got device={device!r}")
+        check_device("Module.to", device)
         if dtype is None:
             return self
         dtype = as_dtype(dtype)
@@ -287,6 +291,10 @@ class Module:
                 t._version[0] += 1
                 if t.grad is not None:
                     t.grad = t.grad.astype(dtype)
+        return self
+
+    def cpu(self):
+        """Parameters and buffers already live on the CPU: returns self."""
         return self
 
     def float(self):

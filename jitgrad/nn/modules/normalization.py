@@ -16,14 +16,14 @@ class LayerNorm(Module):
     """Normalise over the trailing `normalized_shape` dims; weight ones, bias zeros."""
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__()
         if isinstance(normalized_shape, (int, np.integer)):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(int(d) for d in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        d = _float_dtype(dtype, "LayerNorm")
+        d = _float_dtype(dtype, "LayerNorm", device)
         if elementwise_affine:
             self.weight = Parameter(np.empty(self.normalized_shape, d))
             if bias:
@@ -54,14 +54,14 @@ class _BatchNorm(Module):
     means a cumulative average)."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, dtype=None, *, bias=True):
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         self.num_features = int(num_features)
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        d = _float_dtype(dtype, type(self).__name__)
+        d = _float_dtype(dtype, type(self).__name__, device)
         C = self.num_features
         if affine:
             self.weight = Parameter(np.ones(C, d))

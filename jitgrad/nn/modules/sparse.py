@@ -13,14 +13,15 @@ class Embedding(Module):
     """weight (num_embeddings, embedding_dim) ~ N(0, 1); row `padding_idx` (if given) starts at
     zero and receives no gradient."""
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None,
+                 dtype=None):
         super().__init__()
         self.num_embeddings = int(num_embeddings)
         self.embedding_dim = int(embedding_dim)
         self.padding_idx = None if padding_idx is None else \
             _check.index_in_range("Embedding", "padding_idx", padding_idx, self.num_embeddings)
         self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim),
-                                         _float_dtype(dtype, "Embedding")))
+                                         _float_dtype(dtype, "Embedding", device)))
         self.reset_parameters()
 
     def reset_parameters(self):
