@@ -28,6 +28,7 @@ from . import nn  # noqa: E402,F401
 from . import optim  # noqa: E402,F401
 from . import data  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
+from . import utils  # noqa: E402,F401
 from ._serialization import load, save  # noqa: E402,F401
 
 __version__ = "0.1.0"
