@@ -1,0 +1,1 @@
+"""Runnable examples shipped in the wheel: ``python -m jitgrad.examples.train``."""
