@@ -1,4 +1,7 @@
 """jitgrad: a CPU autograd library whose every kernel is a numba-JIT compiled function."""
+from ._source_tree import ensure_kernels as _ensure_kernels
+
+_ensure_kernels()
 from . import autograd  # noqa: F401
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa
 from .autograd.gradcheck import GradcheckError, gradcheck  # noqa: F401

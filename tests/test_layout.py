@@ -6,7 +6,7 @@ import types
 import jitgrad as jg
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PUBLIC_SUBMODULES = {"autograd", "nn", "optim", "testing", "kernels", "compile", "data",
+PUBLIC_SUBMODULES = {"autograd", "nn", "optim", "testing", "kernels", "compile", "data", "examples",
                      "utils", "cuda", "distributed"}
 
 

@@ -121,8 +121,9 @@ def progress(iterable, total, desc, enabled):
         from tqdm import tqdm
     except ImportError:  # a plain install without the tqdm dependency: stay quiet but work
         return iterable
-    return tqdm(iterable, total=total, desc=desc, disable=not enabled, leave=False,
-                dynamic_ncols=True, file=sys.stdout)
+    # disable=None: no bar when stdout is not a terminal (CI logs, pipes)
+    return tqdm(iterable, total=total, desc=desc, disable=None if enabled else True,
+                leave=False, dynamic_ncols=True, file=sys.stdout)
 
 
 def evaluate(model, loader, charlm):
