@@ -59,7 +59,7 @@ def test_pyproject_maps_kernels_and_lists_every_subpackage():
 
 def test_runtime_dependencies_exclude_torch():
     deps = _pyproject()["project"]["dependencies"]
-    assert {re.split(r"[<>=!~ ]", d)[0] for d in deps} == {"numpy", "numba", "threadpoolctl"}
+    assert {re.split(r"[<>=!~ ]", d)[0] for d in deps} == {"numpy", "numba", "threadpoolctl", "tqdm"}
 
 
 def test_readme_python_examples_run(tmp_path):
