@@ -148,6 +148,15 @@ class Tensor:
             raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.data.reshape(-1)[0])
 
+    def __format__(self, spec):
+        """A 0-d tensor formats as its number (f"{loss:.4f}"), as in PyTorch."""
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string {spec!r} passed to a Tensor of shape "
+                            f"{self.data.shape}: only 0-d tensors format as numbers")
+        return repr(self)
+
     def __array__(self, dtype=None, copy=None):
         return self.data if dtype is None else self.data.astype(dtype)
 

@@ -187,3 +187,12 @@ def test_bool_of_multi_element_tensor_is_ambiguous():
     assert bool(jg.tensor([1.0]))
     with pytest.raises(RuntimeError, match="ambiguous"):
         bool(jg.ones(2))
+
+
+def test_zero_dim_tensor_formats_as_its_number():
+    loss = jg.tensor(0.123456, requires_grad=True) * 2
+    assert f"{loss:.4f}" == "0.2469" and f"{jg.tensor(3):d}" == "3"
+    assert f"{jg.ones(2)}" == repr(jg.ones(2))
+    import pytest
+    with pytest.raises(TypeError, match="only 0-d tensors"):
+        f"{jg.ones(2):.3f}"
