@@ -1,15 +1,22 @@
 """Side by side: jitgrad against PyTorch (CPU, eager) and JAX (jit) on whole training steps.
 
 Run:  python benchmarks/compare.py [--threads N] [--quick] [--workload mlp] [--no-cold]
+                                   [--mode solo|inprocess] [--rounds R]
 
 Every workload builds each implementation from the same initial weights (jitgrad's, copied into
-the others) and the same data (several batches, cycled). Timing: each implementation is warmed up
-(JIT compiles, allocator, oneDNN/XLA autotuning), then timed in blocks of back-to-back steps; the
-blocks of all implementations are interleaved round by round, weights and optimizer state are reset
-(untimed) before every block so the workload cannot drift into denormals, and a round during which
-other processes used more than --reject-load cores is dropped and redone (up to a limit; the count
-is printed). Reported: the median per-step time over the kept rounds, min and max, and ratios.
+the others) and the same data (several batches, cycled). Each implementation is warmed up (JIT
+compiles, allocator, oneDNN/XLA autotuning), then timed in blocks of back-to-back steps, weights
+and optimizer state reset (untimed) before every block so the workload cannot drift into
+denormals. Reported: the median per-step time, min and max, and ratios with plain-words goals.
 PyTorch and JAX rows are skipped cleanly when the library is not installed.
+
+Modes. solo (the default): each implementation runs alone in its own fresh process (3 blocks),
+the processes alternate over --rounds rounds (the order rotating), and the medians are taken
+over all blocks: two OpenMP runtimes in one process on 2 cores slow both sides (torch's MLP
+batch-512 step measured 4.3-4.8 ms alone against 6.7 ms with jitgrad loaded beside it), so only
+solo ratios are fair. inprocess: everything in this one process, blocks interleaved round by
+round, a round during which other processes used more than --reject-load cores dropped and
+redone; the notes below on thread pools apply to it.
 
 Threads: jitgrad.set_num_threads(N) and torch.set_num_threads(N) get the same N; OMP/BLAS/numba
 environment variables are set to N before anything is imported (XLA is limited to one thread when

@@ -25,6 +25,15 @@ def _parse_args(argv=None, doc=None):
     ap.add_argument("--reject-load", type=float, default=0.3,
                     help="redo a round if other processes used more cores than this")
     ap.add_argument("--no-cold", action="store_true", help="skip the import / first-step runs")
+    ap.add_argument("--mode", choices=("solo", "inprocess"), default="solo",
+                    help="solo (default): every implementation alone in its own process, "
+                         "processes alternating over rounds; inprocess: all in this process, "
+                         "blocks interleaved (two OpenMP runtimes in one process slow both "
+                         "sides, so its ratios flatter whichever suffers less)")
+    ap.add_argument("--rounds", type=int, default=None,
+                    help="solo mode: processes per implementation (default 5, quick 3)")
+    ap.add_argument("--worker", nargs=3, metavar=("WORKLOAD", "CONFIG", "ROW"),
+                    help=argparse.SUPPRESS)
     ap.add_argument("--omp-passive", action="store_true",
                     help="set OMP_WAIT_POLICY=PASSIVE for the whole process (torch included): "
                          "OpenMP workers sleep at once instead of spinning after a parallel "
@@ -36,6 +45,8 @@ def _parse_args(argv=None, doc=None):
         ap.error("--repeats must be at least 7 (medians over >= 7 interleaved rounds)")
     if args.block is None:
         args.block = 0.04 if args.quick else 0.15
+    if args.rounds is None:
+        args.rounds = 3 if args.quick else 5
     return args
 
 
@@ -195,34 +206,128 @@ class Workload:
 
 # ----------------------------------------------------------------------------- driver
 def _versions():
-    import numba
-    import numpy as np
-    out = [f"python {sys.version.split()[0]}", f"numpy {np.__version__}",
-           f"numba {numba.__version__}"]
-    for mod in ("torch", "jax"):
+    """Installed versions, read from package metadata (importing torch here would put a
+    second OpenMP runtime into solo mode's parent)."""
+    from importlib import metadata
+    out = [f"python {sys.version.split()[0]}"]
+    for mod in ("numpy", "numba", "jitgrad", "torch", "jax"):
         try:
-            out.append(f"{mod} {__import__(mod).__version__}")
-        except Exception as e:  # noqa: BLE001
-            out.append(f"{mod} unavailable ({type(e).__name__})")
+            out.append(f"{mod} {metadata.version(mod)}")
+        except metadata.PackageNotFoundError:
+            out.append(f"{mod} not installed")
     return out
+
+
+def _skip_reason(e):
+    return f"{type(e).__name__}: {str(e).splitlines()[0][:100]}" if str(e) else type(e).__name__
+
+
+def _measure_inprocess(w, cfg, args):
+    impls, skipped, losses = {}, {}, {}
+    for label, factory in w.implementations(cfg):
+        try:
+            im = factory()
+            im.reset()
+            im.step()
+            losses[label] = im.loss_of()
+            impls[label] = im
+        except Exception as e:  # noqa: BLE001  (missing library, unsupported variant)
+            skipped[label] = _skip_reason(e)
+    return measure(impls, args), skipped, losses
+
+
+WORKER_TAG = "@@WORKER@@"
+
+
+def _calibrate(im, block):
+    """Calls per block so that a block lasts about `block` seconds (after a warm-up)."""
+    im.reset()
+    for _ in range(3):
+        im.step()
+    n = 1
+    while True:
+        im.reset()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            im.step()
+        dt = time.perf_counter() - t0
+        if dt >= block or n >= 2000:
+            return n
+        n = min(2000, max(2 * n, int(n * block / max(dt, 1e-9) * 1.2)))
+
+
+def worker(args):
+    """Solo mode's child: build one implementation, time a few blocks, print them as JSON."""
+    import json
+    name, ci, ri = args.worker[0], int(args.worker[1]), int(args.worker[2])
+    w = WORKLOADS[name](args)
+    label, factory = w.implementations(w.configs()[ci])[ri]
+    try:
+        im = factory()
+        im.reset()
+        im.step()
+        loss = im.loss_of()
+        n = _calibrate(im, args.block)
+    except Exception as e:  # noqa: BLE001
+        print(WORKER_TAG + json.dumps({"skipped": _skip_reason(e)}))
+        return
+    times, loads, meter = [], [], LoadMeter()
+    for _ in range(3):
+        im.reset()
+        meter.start()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            im.step()
+        times.append((time.perf_counter() - t0) / n)
+        loads.append(meter.stop())
+    print(WORKER_TAG + json.dumps({"times": times, "loads": loads, "number": n, "loss": loss}))
+
+
+def _measure_solo(w, cfg, args):
+    """Each implementation alone in a fresh process, `rounds` processes each, alternating
+    (the order rotates every round); the median over all their blocks."""
+    import json
+    ci = w.configs().index(cfg)
+    rows = [label for label, _ in w.implementations(cfg)]
+    per, loads, numbers, skipped, losses = {}, {}, {}, {}, {}
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "compare.py")
+    for rnd in range(args.rounds):
+        order = list(range(len(rows)))
+        order = order[rnd % len(order):] + order[:rnd % len(order)]
+        for ri in order:
+            label = rows[ri]
+            if label in skipped:
+                continue
+            cmd = [sys.executable, script, "--worker", w.name, str(ci), str(ri),
+                   "--threads", str(args.threads), "--block", str(args.block)]
+            if args.omp_passive:
+                cmd.append("--omp-passive")
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            line = [ln for ln in p.stdout.splitlines() if ln.startswith(WORKER_TAG)]
+            if p.returncode != 0 or not line:
+                skipped[label] = f"worker failed: {(p.stderr or p.stdout).strip()[-300:]}"
+                continue
+            r = json.loads(line[-1][len(WORKER_TAG):])
+            if "skipped" in r:
+                skipped[label] = r["skipped"]
+                continue
+            per.setdefault(label, []).extend(r["times"])
+            loads.setdefault(label, []).extend(r["loads"])
+            numbers[label], losses[label] = r["number"], r["loss"]
+    res = {label: {"median": statistics.median(ts), "min": min(ts), "max": max(ts),
+                   "number": numbers[label], "blocks": len(ts),
+                   "load": statistics.mean(loads[label]), "rejected": 0}
+           for label, ts in ((lb, per[lb]) for lb in rows if lb in per)}
+    return res, skipped, losses
 
 
 def run_workload(w, args):
     for cfg in w.configs():
-        impls, skipped, losses = {}, {}, {}
-        for label, factory in w.implementations(cfg):
-            try:
-                im = factory()
-                im.reset()
-                im.step()
-                losses[label] = im.loss_of()
-                impls[label] = im
-            except Exception as e:  # noqa: BLE001  (missing library, unsupported variant)
-                skipped[label] = f"{type(e).__name__}: {str(e).splitlines()[0][:100]}" \
-                    if str(e) else type(e).__name__
-        res = measure(impls, args)
+        measure_fn = _measure_solo if args.mode == "solo" else _measure_inprocess
+        res, skipped, losses = measure_fn(w, cfg, args)
         base = next(iter(res.values()))["median"] if res else 1.0
-        print(f"\n### {cfg['title']}  [threads={args.threads}]")
+        print(f"\n### {cfg['title']}  [threads={args.threads}, mode={args.mode}]")
         print(f"{'implementation':58s} {'median':>10s} {'min':>10s} {'max':>10s} "
               f"{'x first':>8s} {'calls':>6s} {'loss@1':>8s}")
         for label, r in res.items():
@@ -231,7 +336,13 @@ def run_workload(w, args):
                   f"{losses[label]:8.4f}")
         for label, why in skipped.items():
             print(f"{label:58s} SKIPPED: {why}")
-        if res:
+        if res and args.mode == "solo":
+            r = next(iter(res.values()))
+            print(f"(each implementation alone in its own process: {args.rounds} processes x 3 "
+                  f"blocks, processes alternating; median over the {r['blocks']} blocks; each "
+                  f"block = 'calls' steps after an untimed reset; other processes used "
+                  f"{statistics.mean(x['load'] for x in res.values()):.2f} cores on average)")
+        elif res:
             r = next(iter(res.values()))
             print(f"(median of {r['blocks']} interleaved rounds, each block = 'calls' steps after "
                   f"an untimed reset; other processes used {r['load']:.2f} cores on average "
@@ -239,7 +350,7 @@ def run_workload(w, args):
         med = {k: r["median"] for k, r in res.items()}
         for label, ratio, goal in w.goals(cfg, med):
             verdict = "" if goal is None else \
-                f"  (goal <= {goal}: {'met' if ratio <= goal else 'NOT met'})"
+                f"  (goal: at most {goal}; {'goal met' if ratio <= goal else 'goal not met'})"
             print(f"  {label:36s} {ratio:6.2f}{verdict}")
         sys.stdout.flush()
 
@@ -277,11 +388,10 @@ def cold_start(w, args):
     sys.stdout.flush()
 
 
-def main(argv=None, doc=None):
-    args = _parse_args(argv, doc)
-    _set_thread_env(args.threads, args.omp_passive)
-    # torch (and jax) first: if numba's OpenMP pool starts before torch is imported, torch binds
-    # to the system libgomp instead of its own and its eager steps ran 5-50x slower here
+def _import_peers(args):
+    """torch (and jax) before jitgrad: if numba's OpenMP pool starts before torch is imported,
+    torch binds to the system libgomp instead of its own and its eager steps ran 5-50x slower
+    here. Returns the jitgrad module."""
     try:
         import torch
         torch.set_num_threads(args.threads)
@@ -293,14 +403,26 @@ def main(argv=None, doc=None):
         pass
     import jitgrad as jg
     jg.set_num_threads(args.threads)
+    return jg
+
+
+def main(argv=None, doc=None):
+    args = _parse_args(argv, doc)
+    _set_thread_env(args.threads, args.omp_passive)
+    from . import WORKLOAD_MODULES  # noqa: F401  (each registers its workload)
+    if args.worker:
+        _import_peers(args)
+        worker(args)
+        return
+    if args.mode == "inprocess":
+        _import_peers(args)
     la = os.getloadavg()
-    print("# " + " | ".join(_versions() + [f"threads {args.threads}",
+    print("# " + " | ".join(_versions() + [f"threads {args.threads}", f"mode {args.mode}",
                                            "OMP_WAIT_POLICY="
                                            f"{os.environ.get('OMP_WAIT_POLICY', '(unset)')}",
                                            f"cpus {os.cpu_count()}",
                                            f"loadavg {la[0]:.2f} {la[1]:.2f} {la[2]:.2f}",
                                            f"other processes now {foreign_load():.2f} cores"]))
-    from . import WORKLOAD_MODULES  # noqa: F401  (each registers its workload)
     names = args.workload or list(WORKLOADS)
     for name in names:
         if name not in WORKLOADS:
@@ -311,4 +433,3 @@ def main(argv=None, doc=None):
             cold_start(w, args)
     la = os.getloadavg()
     print(f"\n# loadavg at the end {la[0]:.2f} {la[1]:.2f} {la[2]:.2f}")
-

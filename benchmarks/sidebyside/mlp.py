@@ -49,19 +49,22 @@ class MLP(Workload):
 
     # ---- implementations
     def implementations(self, cfg):
-        init = self._init()
-        xs, ys = self._data(cfg["batch"])
+        """(label, factory) rows; nothing is built (and no library imported) until a factory
+        runs, so solo mode's parent process stays free of jitgrad, torch and jax."""
+        def shared():
+            return self._init(), *self._data(cfg["batch"])
+
         rows = [("jitgrad eager (nn.Linear, nn.CrossEntropyLoss, optim.Adam)",
-                 lambda: self._jitgrad(init, xs, ys))]
+                 lambda: self._jitgrad(*shared()))]
         for label, kw in (("Adam() default", {}), ("Adam(foreach=True)", {"foreach": True}),
                           ("Adam(fused=True)", {"fused": True})):
             rows.append((f"torch eager, {label}",
-                         lambda kw=kw: self._torch(init, xs, ys, **kw)))
-        rows.append(("JAX jit (whole step incl. Adam)", lambda: self._jax(init, xs, ys)))
+                         lambda kw=kw: self._torch(*shared(), **kw)))
+        rows.append(("JAX jit (whole step incl. Adam)", lambda: self._jax(*shared())))
         rows.append(("bare GEMMs (8 numpy.matmul: 3 fwd + 5 bwd)",
-                     lambda: self._gemms(init, xs)))
+                     lambda: self._gemms(*shared()[:2])))
         rows.append(("bare GEMMs + jitgrad Adam step (a floor)",
-                     lambda: self._gemms(init, xs, adam=True)))
+                     lambda: self._gemms(*shared()[:2], adam=True)))
         return rows
 
     def _jitgrad(self, init, xs, ys):
