@@ -40,14 +40,26 @@ def _seed(outputs, grads, caller):
     return outputs, seeds
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None):
+def _no_higher_order(caller, create_graph):
+    if create_graph:
+        raise NotImplementedError(f"{caller}(create_graph=True): higher-order gradients are not "
+                                  f"supported yet in jitgrad (backward functions run on NumPy "
+                                  f"arrays and record no graph)")
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (torch.autograd.backward)."""
+    _no_higher_order("backward", create_graph)
+    if inputs is not None:
+        raise NotImplementedError("backward(inputs=...): not supported; use autograd.grad")
     outputs, seeds = _seed(tensors, grad_tensors, "backward")
     run_backward(outputs, seeds, bool(retain_graph))
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
     """Return d(outputs)/d(inputs) as Tensors without touching any ``.grad``."""
+    _no_higher_order("grad", create_graph)
     outputs, seeds = _seed(outputs, grad_outputs, "grad")
     single = isinstance(inputs, Tensor)
     inputs = (inputs,) if single else tuple(inputs)

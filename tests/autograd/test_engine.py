@@ -293,3 +293,11 @@ def test_hook_returning_the_right_shape_replaces_the_gradient():
     y.register_hook(lambda g: g * jg.tensor([1.0, 0.0, 2.0]))
     y.sum().backward()
     assert x.grad.tolist() == [2.0, 0.0, 4.0]
+
+
+def test_higher_order_gradients_raise_a_clear_not_implemented():
+    x = jg.ones(2, requires_grad=True)
+    with _pytest.raises(NotImplementedError, match="higher-order gradients are not supported"):
+        (x * x).sum().backward(create_graph=True)
+    with _pytest.raises(NotImplementedError, match="higher-order gradients"):
+        jg.autograd.grad((x * x).sum(), [x], create_graph=True)
