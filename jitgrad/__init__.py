@@ -32,6 +32,7 @@ from . import optim  # noqa: E402,F401
 from . import data  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
 from . import utils  # noqa: E402,F401
+from . import distributed  # noqa: E402,F401
 from ._serialization import load, save  # noqa: E402,F401
 
 __version__ = "0.1.0"

@@ -3,6 +3,8 @@
 Every node runs once, after all gradients flowing into it have been summed; leaves receive the
 total gradient once (hooks see it once), then accumulate into ``.grad``.
 """
+import threading
+
 import numpy as np
 
 from .._tensor import Tensor, _make
@@ -77,7 +79,29 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         _propagate(ready, grads, deps, capture, retain_graph)
     finally:
         direct_leaves.ids = ()
+    if capture is None:
+        _run_callbacks()
     return capture
+
+
+_pending = threading.local()
+
+
+def queue_callback(fn):
+    """Run fn() once, right after the next backward() of this thread has accumulated every
+    leaf gradient (DistributedDataParallel all-reduces the gradients there)."""
+    cbs = getattr(_pending, "callbacks", None)
+    if cbs is None:
+        cbs = _pending.callbacks = []
+    cbs.append(fn)
+
+
+def _run_callbacks():
+    cbs = getattr(_pending, "callbacks", None)
+    if cbs:
+        _pending.callbacks = []
+        for fn in cbs:
+            fn()
 
 
 def _propagate(ready, grads, deps, capture, retain_graph):

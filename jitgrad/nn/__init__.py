@@ -7,3 +7,4 @@ from .modules.loss import *  # noqa: F401,F403
 from .modules.normalization import *  # noqa: F401,F403
 from .parameter import Parameter  # noqa: F401
 from . import utils  # noqa: E402,F401
+from . import parallel  # noqa: E402,F401
