@@ -200,6 +200,9 @@ def parse(argv=None):
     ap.add_argument("--plot", metavar="PATH", help="loss/accuracy curves as PNG (matplotlib)")
     ap.add_argument("--quick", action="store_true", help="a smoke run on a small slice")
     ap.add_argument("--no-progress", action="store_true", help="no progress bars")
+    ap.add_argument("--distributed", action="store_true",
+                    help="data-parallel over MPI: mpirun -n N python -m jitgrad.examples.train "
+                         "--distributed (per-rank --batch-size; rank 0 prints and saves)")
     args = ap.parse_args(argv)
     epochs, batch, lr = DEFAULTS[args.model]
     args.epochs = (1 if args.quick else epochs) if args.epochs is None else args.epochs
@@ -213,10 +216,20 @@ def parse(argv=None):
 
 def main(argv=None):
     args = parse(argv)
+    rank, world = 0, 1
+    if args.distributed:
+        import jitgrad.distributed as dist
+        dist.init_process_group("mpi")   # before set_num_threads: it takes this rank's share
+        rank, world = dist.get_rank(), dist.get_world_size()
     if args.threads:
         jg.set_num_threads(args.threads)
     jg.manual_seed(args.seed)
     model, opt, sched, train_set, test_set, vocab = build(args)
+    net = model
+    if args.distributed:
+        net = nn.parallel.DistributedDataParallel(model)   # rank 0's weights everywhere
+        if rank != 0:
+            args.no_progress, args.save, args.plot = True, None, None
     charlm = args.model == "charlstm"
     start_epoch, history = 0, []
     if args.resume:
@@ -229,18 +242,26 @@ def main(argv=None):
         sched.load_state_dict(ckpt["scheduler"])
         jg.set_rng_state(ckpt["rng"])
         start_epoch, history = ckpt["epoch"], list(ckpt["history"])
-        print(f"resumed {args.resume} after epoch {start_epoch}")
-    loader = jg.data.DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
+        if rank == 0:
+            print(f"resumed {args.resume} after epoch {start_epoch}")
+    sampler = jg.data.DistributedSampler(train_set, world, rank, seed=args.seed) \
+        if args.distributed else None
+    loader = jg.data.DataLoader(train_set, batch_size=args.batch_size, shuffle=sampler is None,
+                                sampler=sampler)
+    say = print if rank == 0 else (lambda *a, **k: None)
     test_loader = jg.data.DataLoader(test_set, batch_size=256)
-    print(f"jitgrad {jg.__version__}: {args.model}, {sum(p.numel() for p in model.parameters()):,}"
-          f" parameters, {len(train_set):,} training samples, {args.optimizer} lr {args.lr}, "
-          f"batch {args.batch_size}, {jg.get_num_threads()} threads")
-    print("first use compiles the kernels this model needs (numba JIT; cached on disk for the "
+    say(f"jitgrad {jg.__version__}: {args.model}, {sum(p.numel() for p in model.parameters()):,}"
+        f" parameters, {len(train_set):,} training samples, {args.optimizer} lr {args.lr}, "
+        f"batch {args.batch_size}, {jg.get_num_threads()} threads"
+        + (f", {world} MPI ranks" if args.distributed else ""))
+    say("first use compiles the kernels this model needs (numba JIT; cached on disk for the "
           "next run): the first step of a cold run can take 10-40 s ...", flush=True)
     compiled0, loaded0 = kernel_counts()
     metric = "val nats/char" if charlm else "test acc"
     first_step = None
     for epoch in range(start_epoch, args.epochs):
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         t0 = time.perf_counter()
         seen, loss_sum, steps = 0, 0.0, 0
         bar = progress(loader, len(loader), f"epoch {epoch + 1}/{args.epochs}",
@@ -249,11 +270,11 @@ def main(argv=None):
             ts = time.perf_counter()
             opt.zero_grad()
             if charlm:
-                logits, _ = model(xb)
+                logits, _ = net(xb)
                 loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
                                                    yb.reshape(-1))
             else:
-                loss = nn.functional.cross_entropy(model(xb), yb)
+                loss = nn.functional.cross_entropy(net(xb), yb)
             loss.backward()
             if charlm:
                 nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -261,7 +282,7 @@ def main(argv=None):
             if first_step is None:
                 first_step = time.perf_counter() - ts
                 compiled, loaded = kernel_counts()
-                print(f"first step took {first_step:.1f} s ({compiled - compiled0} kernel "
+                say(f"first step took {first_step:.1f} s ({compiled - compiled0} kernel "
                       f"specialisations compiled, {loaded - loaded0} loaded from the cache)",
                       flush=True)
             seen += len(xb)
@@ -275,7 +296,7 @@ def main(argv=None):
         score = evaluate(model, test_loader, charlm)
         history.append({"epoch": epoch + 1, "loss": loss_sum / max(steps, 1), "score": score,
                         "seconds": wall})
-        print(f"epoch {epoch + 1:3d}  train loss {loss_sum / max(steps, 1):.4f}  {metric} "
+        say(f"epoch {epoch + 1:3d}  train loss {loss_sum / max(steps, 1):.4f}  {metric} "
               f"{score:.4f}  {wall:6.2f} s  ({seen / wall:,.0f} samples/s)", flush=True)
         if args.save:
             jg.save({"model_name": args.model, "model": model.state_dict(),
@@ -285,9 +306,9 @@ def main(argv=None):
     if history:
         final = history[-1]["score"]
         per_epoch = np.median([h["seconds"] for h in history])
-        print(f"final {metric}: {final:.4f}   median wall time per epoch {per_epoch:.2f} s   "
+        say(f"final {metric}: {final:.4f}   median wall time per epoch {per_epoch:.2f} s   "
               f"first step (incl. JIT) {first_step or 0:.1f} s")
-    if charlm:
+    if charlm and rank == 0:
         print("sample:\n" + sample_text(model, vocab))
     if args.plot:
         plot(history, args.plot, metric)
