@@ -267,7 +267,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     _check.tensor(op, "input", input)
     _check.ndim(op, "input", input, (3, 4))
-    if not training or p == 0.0:
+    if not training:
         return input
     shape = input.shape[:-2] + (1, 1)
     keep = generator().random(shape) >= p
