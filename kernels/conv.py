@@ -72,26 +72,37 @@ def _fwd_rows(xp, w, out, n, o, c0, Wp, sh, sw, dh, dw, bias):
 
 
 @kernel
-def _fwd_plane(xp, w, out, s, n, o, c0, Wp, sh, sw, dh, dw, bias):
+def _fwd_plane(xp, w, out, s, n, o, c0, Wp, sh, sw, dh, dw, bias, relu):
     Ho, Wo = out.shape[2], out.shape[3]
+    plane = out[n, o]
     if sh == 1 and sw == 1:
         L = (Ho - 1) * Wp + Wo
         _fwd_wide(xp, w, s, n, o, c0, Wp, dh, dw, L, bias)
-        plane = out[n, o]
         for i in range(Ho):
             row = plane[i]
             src = s[i * Wp:]
-            for j in range(Wo):
-                row[j] = src[j]
+            if relu:
+                for j in range(Wo):
+                    v = src[j]
+                    row[j] = v if (v > 0 or v != v) else 0
+            else:
+                for j in range(Wo):
+                    row[j] = src[j]
     else:
         _fwd_rows(xp, w, out, n, o, c0, Wp, sh, sw, dh, dw, bias)
+        if relu:
+            for i in range(Ho):
+                row = plane[i]
+                for j in range(Wo):
+                    v = row[j]
+                    row[j] = v if (v > 0 or v != v) else 0
 
 
 @kernel(parallel=True)
-def conv2d_forward(xp, w, b, out, Wp, sh, sw, dh, dw, groups, nthreads):
-    """out[n, o, i, j] = b[o] + sum w[o, c, kh, kw] xp[n, g*Cg + c, (i*sh + kh*dh)*Wp + j*sw + kw*dw]
-    (xp: (N, C, Hp*Wp); b of size 0: no bias). The planes are split into nthreads chunks, each
-    with its own wide-row scratch."""
+def conv2d_forward(xp, w, b, out, Wp, sh, sw, dh, dw, groups, relu, nthreads):
+    """out[n, o, i, j] = b[o] + sum w[o, c, kh, kw] xp[n, g*Cg + c, (i*sh + kh*dh)*Wp + j*sw + kw*dw],
+    then max(out, 0) if relu (xp: (N, C, Hp*Wp); b of size 0: no bias). The planes are split
+    into nthreads chunks, each with its own wide-row scratch."""
     N, O, Ho, Wo = out.shape
     Cg, Og = w.shape[1], O // groups
     has_b = b.size > 0
@@ -104,12 +115,13 @@ def conv2d_forward(xp, w, b, out, Wp, sh, sw, dh, dw, groups, nthreads):
         for t in range(ch * T // nch, (ch + 1) * T // nch):
             n, o = t // O, t % O
             _fwd_plane(xp, w, out, scratch[ch], n, o, (o // Og) * Cg, Wp, sh, sw, dh, dw,
-                       b[o] if has_b else zero)
+                       b[o] if has_b else zero, relu)
 
 
 @kernel
-def spread(gy, G, Wp, sh, sw, M):
-    """G[n, o, M + i*sh*Wp + j*sw] = gy[n, o, i, j], zeros elsewhere (G: (N, O, Lg))."""
+def spread(gy, y, G, Wp, sh, sw, M, relu):
+    """G[n, o, M + i*sh*Wp + j*sw] = gy[n, o, i, j] (times [y > 0] if relu, y the fused
+    conv + relu output), zeros elsewhere (G: (N, O, Lg))."""
     N, O, Ho, Wo = gy.shape
     z = G.dtype.type(0)
     for n in range(N):
@@ -120,8 +132,13 @@ def spread(gy, G, Wp, sh, sw, M):
             for i in range(Ho):
                 src = gy[n, o, i]
                 dst = g[M + i * sh * Wp:]
-                for j in range(Wo):
-                    dst[j * sw] = src[j]
+                if relu:
+                    yr = y[n, o, i]
+                    for j in range(Wo):
+                        dst[j * sw] = src[j] if yr[j] > 0 else z
+                else:
+                    for j in range(Wo):
+                        dst[j * sw] = src[j]
 
 
 @kernel
@@ -218,7 +235,7 @@ def conv2d_grad_weight(xp, G, gw, Wp, dh, dw, groups, M, L):
 
 @kernel
 def conv_grad_bias(gy, gb):
-    """gb[o] = sum_{n, p} gy[n, o, p] (gy viewed as (N, O, H*W))."""
+    """gb[o] = sum_{n, p} gy[n, o, p] (gy: (N, O, L), e.g. the spread gradient G)."""
     N, O, L = gy.shape
     for o in range(O):
         gb[o] = 0

@@ -35,13 +35,22 @@ def _max_plane(x, p, hs, hn, dh, ws, wn, dw, out, idx):
                 w0 += dw
             best = -np.inf
             arg = h0 * W + w0
-            for ih in range(h0, h1, dh):
-                r = xp[ih]
-                for iw in range(w0, w1, dw):
-                    v = r[iw]
-                    if v > best or v != v:
-                        best = v
-                        arg = ih * W + iw
+            if dh == 1 and dw == 1:  # unit steps: plain ranges LLVM can unroll
+                for ih in range(h0, h1):
+                    r = xp[ih]
+                    for iw in range(w0, w1):
+                        v = r[iw]
+                        if v > best or v != v:
+                            best = v
+                            arg = ih * W + iw
+            else:
+                for ih in range(h0, h1, dh):
+                    r = xp[ih]
+                    for iw in range(w0, w1, dw):
+                        v = r[iw]
+                        if v > best or v != v:
+                            best = v
+                            arg = ih * W + iw
             out[p, oh, ow] = best
             idx[p, oh, ow] = arg
 

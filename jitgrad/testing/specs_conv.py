@@ -213,6 +213,10 @@ _ADAPT = [Case([(2, 3, 7, 6)], dict(output_size=(3, 4)), name="3x4"),
 
 SPECS = [
     OpSpec("nn.functional.conv2d", F.conv2d, _conv_ref, _CONV2D),
+    OpSpec("nn.functional.conv2d_act", F.conv2d_act,
+           lambda *a, activation=None, **kw: np.maximum(_conv_ref(*a, **kw), 0),
+           [Case(c.shapes, dict(c.kwargs, activation="relu"), c.layout, name=c.name)
+            for c in _CONV2D[:4]], avoid=None),
     OpSpec("nn.functional.conv1d", F.conv1d, _conv_ref, _CONV1D),
     OpSpec("nn.functional.conv_transpose2d", F.conv_transpose2d, _conv_t_ref, _CONVT2D),
     OpSpec("nn.functional.conv_transpose1d", F.conv_transpose1d, _conv_t_ref, _CONVT1D),

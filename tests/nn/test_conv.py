@@ -258,3 +258,20 @@ def test_cnn_learns_digits_to_98_percent():
         acc = (model(jg.tensor(Xt)).numpy().argmax(1) == yt).mean()
     assert acc >= 0.98, acc
     assert elapsed < 60, elapsed
+
+
+def test_sequential_fuses_conv_relu_with_the_same_values_and_gradients():
+    jg.manual_seed(0)
+    seq = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+    x = np.random.default_rng(0).standard_normal((3, 2, 6, 6))
+    a, b = _leaf(x), _leaf(x)
+    seq.double()
+    y = seq(a)
+    y.sum().backward()
+    ga, gw = np.asarray(a.grad), np.asarray(seq[0].weight.grad)
+    seq.zero_grad()
+    z = seq[2](seq[1](seq[0](b)))
+    np.testing.assert_allclose(y.detach().numpy(), z.detach().numpy(), rtol=1e-12)
+    z.sum().backward()
+    np.testing.assert_allclose(ga, np.asarray(b.grad), rtol=1e-12)
+    np.testing.assert_allclose(gw, np.asarray(seq[0].weight.grad), rtol=1e-12)

@@ -12,7 +12,7 @@ from ... import _check
 from ...autograd.function import Function
 from ...kernels import conv as K
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+__all__ = ["conv1d", "conv2d", "conv2d_act", "conv_transpose1d", "conv_transpose2d"]
 
 _NO_BIAS = {np.dtype(np.float32): np.empty(0, np.float32),
             np.dtype(np.float64): np.empty(0, np.float64)}
@@ -90,21 +90,22 @@ def _crop(xp, ph, pw, H, W):
 
 
 # ----------------------------------------------------------------------------- shared passes
-def _forward(xp, w, b, O, Ho, Wo, stride, dilation, groups):
-    """out (N, O, Ho, Wo) = conv of the padded xp with w (+ b)."""
+def _forward(xp, w, b, O, Ho, Wo, stride, dilation, groups, relu=False):
+    """out (N, O, Ho, Wo) = conv of the padded xp with w (+ b) (then relu)."""
     N, C, Hp, Wp = xp.shape
     out = np.empty((N, O, Ho, Wo), xp.dtype)
     K.conv2d_forward(xp.reshape(N, C, Hp * Wp), w, b, out, Wp, stride[0], stride[1],
-                     dilation[0], dilation[1], groups, get_num_threads())
+                     dilation[0], dilation[1], groups, relu, get_num_threads())
     return out
 
 
-def _spread(gy, Hp, Wp, KH, KW, stride, dilation):
-    """gy spread on the padded (Hp, Wp) grid (see kernels/conv.py), and the largest tap offset."""
+def _spread(gy, Hp, Wp, KH, KW, stride, dilation, y=None):
+    """gy (masked by y > 0 when the fused relu output y is given) spread on the padded
+    (Hp, Wp) grid (see kernels/conv.py), and the largest tap offset."""
     N, O = gy.shape[:2]
     M = (KH - 1) * dilation[0] * Wp + (KW - 1) * dilation[1]
     G = np.empty((N, O, Hp * Wp + M), gy.dtype)
-    K.spread(gy, G, Wp, stride[0], stride[1], M)
+    K.spread(gy, gy if y is None else y, G, Wp, stride[0], stride[1], M, y is not None)
     return G, M
 
 
@@ -127,7 +128,7 @@ def _grad_weight(xp, G, M, wshape, Ho, Wo, stride, dilation, groups):
 def _grad_bias(gy):
     N, O = gy.shape[:2]
     gb = np.empty(O, gy.dtype)
-    K.conv_grad_bias(gy.reshape(N, O, -1), gb)
+    K.conv_grad_bias(gy.reshape(N, O, -1), gb)  # G works too: its extra entries are zeros
     return gb
 
 
@@ -150,10 +151,11 @@ def _weight_back(gw, nsp):
 
 
 class Conv(Function):
-    """y = conv(x, w) + b over NCHW (1-D as H = 1); padding is (lo, hi) per spatial dim."""
+    """y = conv(x, w) + b over NCHW (1-D as H = 1), then relu if asked (fused: the mask is
+    applied while spreading the gradient); padding is (lo, hi) per spatial dim."""
 
     @staticmethod
-    def forward(ctx, x, w, b, stride, padding, dilation, groups, nsp, op):
+    def forward(ctx, x, w, b, stride, padding, dilation, groups, nsp, op, relu=False):
         x, w, batched = _as4d(op, x, w, nsp)
         N, C, H, W = x.shape
         O, Cg, KH, KW = w.shape
@@ -175,38 +177,40 @@ class Conv(Function):
                              f"at most the padded input size {size}, got {ks}")
         Ho, Wo = (Hp - eh) // stride[0] + 1, (Wp - ew) // stride[1] + 1
         xp = _pad(x, ph0, pw0, Hp, Wp)
-        out = _forward(xp, w, b, O, Ho, Wo, stride, dilation, groups)
+        out = _forward(xp, w, b, O, Ho, Wo, stride, dilation, groups, relu)
         need = ctx.needs_input_grad
         ctx.geo = (stride, dilation, groups, ph0, pw0, H, W, Hp, Wp, nsp, batched)
-        ctx.save_for_backward(xp if need[1] else None, w if need[0] else None)
+        y = _shape_back(out, nsp, batched)
+        ctx.save_for_backward(xp if need[1] else None, w if need[0] else None,
+                              y if relu else None)
         ctx.wshape = w.shape
-        return _shape_back(out, nsp, batched)
+        ctx.relu = relu
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        xp, w = ctx.saved_tensors
+        xp, w, y = ctx.saved_tensors
         stride, dilation, groups, ph0, pw0, H, W, Hp, Wp, nsp, batched = ctx.geo
         need = ctx.needs_input_grad
         g = _grad_4d(g, nsp, batched)
         N, O, Ho, Wo = g.shape
         KH, KW = ctx.wshape[2:]
         C = ctx.wshape[1] * groups
-        gx = gw = gb = None
-        if need[0] or need[1]:
-            G, M = _spread(g, Hp, Wp, KH, KW, stride, dilation)
-            if need[0]:
-                gxp = _grad_input(G, M, w, N, C, Hp, Wp, dilation, groups)
-                gx = _shape_back(_crop(gxp, ph0, pw0, H, W), nsp, batched)
-            if need[1]:
-                gw = _weight_back(_grad_weight(xp, G, M, ctx.wshape, Ho, Wo, stride, dilation,
-                                               groups), nsp)
-        if need[2]:
-            gb = _grad_bias(g)
-        return gx, gw, gb, None, None, None, None, None, None
+        gx = gw = None
+        G, M = _spread(g, Hp, Wp, KH, KW, stride, dilation,
+                       None if y is None else _grad_4d(y, nsp, batched))
+        if need[0]:
+            gxp = _grad_input(G, M, w, N, C, Hp, Wp, dilation, groups)
+            gx = _shape_back(_crop(gxp, ph0, pw0, H, W), nsp, batched)
+        if need[1]:
+            gw = _weight_back(_grad_weight(xp, G, M, ctx.wshape, Ho, Wo, stride, dilation,
+                                           groups), nsp)
+        gb = _grad_bias(G) if need[2] else None
+        return gx, gw, gb, None, None, None, None, None, None, None
 
     @classmethod
     def name_of(cls, ctx):
-        return "convolution"
+        return "convolution_relu" if ctx.relu else "convolution"
 
 
 class ConvTranspose(Function):
@@ -281,7 +285,7 @@ class ConvTranspose(Function):
 
 
 # ----------------------------------------------------------------------------- public
-def _conv(op, nsp, input, weight, bias, stride, padding, dilation, groups):
+def _conv(op, nsp, input, weight, bias, stride, padding, dilation, groups, relu=False):
     _check.tensor(op, "input", input)
     _check.tensor(op, "weight", weight)
     k = tuple(weight.shape[2:]) if weight.ndim == nsp + 2 else (1,) * nsp
@@ -291,13 +295,25 @@ def _conv(op, nsp, input, weight, bias, stride, padding, dilation, groups):
     pad = _padding(op, padding, nsp, k, dilation, stride)
     if nsp == 1:
         stride, dilation, pad = (1,) + stride, (1,) + dilation, [(0, 0)] + pad
-    return Conv.apply(input, weight, bias, stride, pad, dilation, groups, nsp, op)
+    return Conv.apply(input, weight, bias, stride, pad, dilation, groups, nsp, op, relu)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) of (N, C, H, W) or (C, H, W) input with weight
     (out_channels, in_channels/groups, kH, kW) (torch.nn.functional.conv2d)."""
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d_act(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
+               activation=None):
+    """activation(conv2d(...)) as one graph node: the relu runs in the conv's output pass and
+    its mask in the gradient's spread pass. `activation`: None or 'relu'. Fused op: checked
+    against ``F.relu(F.conv2d(...))`` in the op table (Sequential uses it for Conv2d, ReLU)."""
+    if activation not in (None, "relu"):
+        raise ValueError(f"conv2d_act(): argument 'activation' expected None or 'relu', got "
+                         f"{activation!r}")
+    return _conv("conv2d_act", 2, input, weight, bias, stride, padding, dilation, groups,
+                 activation == "relu")
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

@@ -5,6 +5,7 @@ from collections import OrderedDict
 
 from .. import functional as F
 from .activation import ReLU, Sigmoid, Tanh
+from .conv import Conv2d
 from .linear import Linear
 from .module import Module
 
@@ -51,20 +52,23 @@ class Sequential(_IndexedModules):
                 self.add_module(str(i), m)
 
     def forward(self, input):
-        """Apply the modules in order; a plain Linear followed by ReLU / Tanh / Sigmoid runs
-        fused (same values and gradients; one graph node and one pass over the activations
-        instead of two)."""
+        """Apply the modules in order; a plain Linear followed by ReLU / Tanh / Sigmoid, and a
+        plain Conv2d followed by ReLU, run fused (same values and gradients; one graph node and
+        one pass over the activations instead of two)."""
         mods = tuple(self._modules.values())
         i, n = 0, len(mods)
         while i < n:
             m = mods[i]
-            act = _EPILOGUES.get(type(mods[i + 1])) if i + 1 < n and type(m) is Linear else None
-            if act is None:
+            nxt = type(mods[i + 1]) if i + 1 < n else None
+            if type(m) is Linear and nxt in _EPILOGUES:
+                input = F.linear_act(input, m.weight, m.bias, _EPILOGUES[nxt])
+                i += 2
+            elif type(m) is Conv2d and nxt is ReLU:
+                input = m._forward_act(input, "relu")
+                i += 2
+            else:
                 input = m(input)
                 i += 1
-            else:
-                input = F.linear_act(input, m.weight, m.bias, act)
-                i += 2
         return input
 
     def __getitem__(self, idx):

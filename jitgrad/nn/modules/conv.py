@@ -115,6 +115,11 @@ class Conv2d(_ConvNd):
         return self._call(F.conv2d, input, self.weight, self.bias, self.stride, self.padding,
                           self.dilation, self.groups)
 
+    def _forward_act(self, input, activation):
+        """forward followed by `activation` ('relu'), fused (Sequential uses it)."""
+        return self._call(F.conv2d_act, input, self.weight, self.bias, self.stride,
+                          self.padding, self.dilation, self.groups, activation)
+
 
 class Conv1d(_ConvNd):
     """1-D convolution over (N, C, L) or (C, L); weight (out, in/groups, kW)."""
