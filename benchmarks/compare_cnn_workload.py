@@ -17,7 +17,8 @@ every child for one block per round, in rotating order, and reports the median p
 over the rounds (plus min and max): the rows are interleaved block by block, so load from other
 processes hits all of them alike. Weights and optimizer state are reset (untimed) before every
 block. Memory: each child reports its resident-set high-water mark (VmHWM) and how far it rose
-above the resident size it had just before the first step (the step's own working memory);
+above the resident size it had just before the first step (the steps' working memory plus
+whatever the first step loads: caches, kernels);
 jitgrad rows also report tracemalloc's peak of one step (NumPy buffers). The thread count goes
 to OMP/BLAS/NUMBA variables before import and to torch.set_num_threads / jg.set_num_threads;
 each library keeps its own OpenMP wait policy (jitgrad sets passive waiting on import).

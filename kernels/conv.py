@@ -127,12 +127,29 @@ def spread(gy, y, G, Wp, sh, sw, M, relu):
     for n in range(N):
         for o in range(O):
             g = G[n, o]
-            for p in range(g.size):
-                g[p] = z
+            if sw != 1 or sh != 1:  # zeros everywhere, then the strided entries
+                for p in range(g.size):
+                    g[p] = z
+            else:  # unit stride: each entry written once, rows and the gaps between them
+                for p in range(M):
+                    g[p] = z
+                for i in range(Ho):
+                    gap = g[M + i * Wp + Wo: M + (i + 1) * Wp]
+                    for p in range(gap.size):
+                        gap[p] = z
+                for p in range(M + Ho * Wp, g.size):
+                    g[p] = z
             for i in range(Ho):
                 src = gy[n, o, i]
                 dst = g[M + i * sh * Wp:]
-                if relu:
+                if sw == 1 and relu:
+                    yr = y[n, o, i]
+                    for j in range(Wo):
+                        dst[j] = src[j] if yr[j] > 0 else z
+                elif sw == 1:
+                    for j in range(Wo):
+                        dst[j] = src[j]
+                elif relu:
                     yr = y[n, o, i]
                     for j in range(Wo):
                         dst[j * sw] = src[j] if yr[j] > 0 else z
