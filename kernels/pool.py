@@ -67,6 +67,46 @@ def max_pool_forward(x, hs, hn, dh, ws, wn, dw, out, idx):
             _max_plane(x, p, hs, hn, dh, ws, wn, dw, out, idx)
 
 
+@kernel
+def _max2x2_plane(x, p, out, idx):
+    W = x.shape[2]
+    for oh in range(out.shape[1]):
+        r0, r1 = x[p, 2 * oh], x[p, 2 * oh + 1]
+        orow, irow = out[p, oh], idx[p, oh]
+        i0 = 2 * oh * W
+        for ow in range(out.shape[2]):
+            j = 2 * ow
+            best = r0[j]
+            arg = i0 + j
+            v = r0[j + 1]
+            t = (v > best) | (v != v)
+            best = v if t else best
+            arg = i0 + j + 1 if t else arg
+            v = r1[j]
+            t = (v > best) | (v != v)
+            best = v if t else best
+            arg = i0 + W + j if t else arg
+            v = r1[j + 1]
+            t = (v > best) | (v != v)
+            best = v if t else best
+            arg = i0 + W + j + 1 if t else arg
+            orow[ow] = best
+            irow[ow] = arg
+
+
+@kernel(parallel=True)
+def max_pool2x2_forward(x, out, idx):
+    """The common 2x2, stride 2, unpadded window, unrolled: out = max of the four taps, idx the
+    first maximum in scan order (NaN wins), as max_pool_forward."""
+    P = x.shape[0]
+    if out.size * 4 < PAR_MIN:
+        for p in range(P):
+            _max2x2_plane(x, p, out, idx)
+    else:
+        for p in prange(P):
+            _max2x2_plane(x, p, out, idx)
+
+
 @kernel(parallel=True)
 def max_pool_backward(gy, idx, gx):
     """gx[p, idx[p, k]] += gy[p, k] (gx: (P, H*W) overwritten; gy, idx: (P, Ho*Wo))."""

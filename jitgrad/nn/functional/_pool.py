@@ -108,12 +108,15 @@ class MaxPool(Function):
     into the input plane) is saved for backward and returned when asked."""
 
     @staticmethod
-    def forward(ctx, x, hs, hn, dh, ws, wn, dw, nsp, return_indices, op):
+    def forward(ctx, x, hs, hn, dh, ws, wn, dw, nsp, return_indices, op, is2x2=False):
         planes, lead = _planes(op, x, nsp)
         P, Ho, Wo = planes.shape[0], hs.size, ws.size
         out = np.empty((P, Ho, Wo), planes.dtype)
         idx = np.empty((P, Ho, Wo), np.int64)
-        K.max_pool_forward(planes, hs, hn, dh, ws, wn, dw, out, idx)
+        if is2x2:  # 2x2 windows at stride 2 inside the input: the unrolled kernel
+            K.max_pool2x2_forward(planes, out, idx)
+        else:
+            K.max_pool_forward(planes, hs, hn, dh, ws, wn, dw, out, idx)
         ctx.save_for_backward(idx)
         ctx.in_shape = x.shape
         shape = lead + ((Ho, Wo) if nsp == 2 else (Wo,))
@@ -131,7 +134,7 @@ class MaxPool(Function):
         g = _check.float_array("max_pool", "grad", g)
         gx = np.empty(ctx.in_shape, g.dtype)
         K.max_pool_backward(g.reshape(P, -1), idx.reshape(P, -1), gx.reshape(P, -1))
-        return (gx,) + (None,) * 9
+        return (gx,) + (None,) * 10
 
     @classmethod
     def name_of(cls, ctx):
@@ -178,7 +181,11 @@ def _max_pool(op, nsp, input, kernel_size, stride, padding, dilation, ceil_mode,
     ws = np.arange(outs[1], dtype=np.int64) * s[1] - p[1]
     hn = np.full(outs[0], k[0], np.int64)
     wn = np.full(outs[1], k[1], np.int64)
-    return MaxPool.apply(input, hs, hn, d[0], ws, wn, d[1], nsp, bool(return_indices), op)
+    sizes = input.shape[-2:] if nsp == 2 else (1, input.shape[-1])
+    is2x2 = (k == (2, 2) and s == (2, 2) and p == (0, 0) and d == (1, 1)
+             and 2 * outs[0] <= sizes[0] and 2 * outs[1] <= sizes[1])
+    return MaxPool.apply(input, hs, hn, d[0], ws, wn, d[1], nsp, bool(return_indices), op,
+                         is2x2)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -255,7 +262,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     _check.tensor(op, "input", input)
     _check.ndim(op, "input", input, (3, 4))
     hs, hn, ws, wn = _adaptive(op, input, 2, output_size)
-    return MaxPool.apply(input, hs, hn, 1, ws, wn, 1, 2, bool(return_indices), op)
+    return MaxPool.apply(input, hs, hn, 1, ws, wn, 1, 2, bool(return_indices), op, False)
 
 
 # ----------------------------------------------------------------------------- dropout2d
