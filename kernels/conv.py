@@ -28,6 +28,13 @@ PAR_MIN = 1 << 17  # multiply-adds below which a conv kernel runs on one thread
 
 
 @kernel
+def _chunks(work, tasks):
+    """How many chunks a parallel loop over `tasks` disjoint tasks is cut into: one below
+    PAR_MIN (serial), else one per task (the threads share them out)."""
+    return 1 if work < PAR_MIN else max(tasks, 1)
+
+
+@kernel
 def _fwd_wide(xp, w, s, n, o, c0, Wp, dh, dw, L, bias):
     """s[p] = bias + sum_{c, kh, kw} w[o, c, kh, kw] xp[n, c0 + c, p + kh*dh*Wp + kw*dw], p < L."""
     Cg, KH, KW = w.shape[1], w.shape[2], w.shape[3]
@@ -108,8 +115,7 @@ def conv2d_forward(xp, w, b, out, Wp, sh, sw, dh, dw, groups, relu, nthreads):
     has_b = b.size > 0
     zero = out.dtype.type(0)
     T = N * O
-    nch = nthreads if out.size * w[0].size >= PAR_MIN else 1
-    nch = max(1, min(nch, T))
+    nch = max(1, min(nthreads if out.size * w[0].size >= PAR_MIN else 1, T))
     scratch = np.empty((nch, (Ho - 1) * Wp + Wo), out.dtype)
     for ch in prange(nch):
         for t in range(ch * T // nch, (ch + 1) * T // nch):
@@ -191,12 +197,10 @@ def conv2d_grad_input(G, w, gxp, Wp, dh, dw, groups, M):
     N, C = gxp.shape[0], gxp.shape[1]
     Cg = w.shape[1]
     Og = w.shape[0] // groups
-    if gxp.size * Og * w[0, 0].size < PAR_MIN:
-        for t in range(N * C):
-            n, c = t // C, t % C
-            _gin_plane(G, w, gxp, n, c, (c // Cg) * Og, Og, c % Cg, Wp, dh, dw, M)
-    else:
-        for t in prange(N * C):
+    T = N * C
+    nch = _chunks(gxp.size * Og * w[0, 0].size, T)
+    for ch in prange(nch):
+        for t in range(ch * T // nch, (ch + 1) * T // nch):
             n, c = t // C, t % C
             _gin_plane(G, w, gxp, n, c, (c // Cg) * Og, Og, c % Cg, Wp, dh, dw, M)
 
@@ -242,11 +246,9 @@ def conv2d_grad_weight(xp, G, gw, Wp, dh, dw, groups, M, L):
     (G from ``spread``; L = (Ho-1)*sh*Wp + (Wo-1)*sw + 1)."""
     O, Cg = gw.shape[0], gw.shape[1]
     Og = O // groups
-    if xp.shape[0] * L * gw.size < PAR_MIN:
-        for o in range(O):
-            _gw_channel(xp, G, gw, o, (o // Og) * Cg, Wp, dh, dw, M, L)
-    else:
-        for o in prange(O):
+    nch = _chunks(xp.shape[0] * L * gw.size, O)
+    for ch in prange(nch):
+        for o in range(ch * O // nch, (ch + 1) * O // nch):
             _gw_channel(xp, G, gw, o, (o // Og) * Cg, Wp, dh, dw, M, L)
 
 

@@ -9,7 +9,9 @@ scan order, NaN winning, exactly as PyTorch's CPU kernel (``val > max or isnan(v
 argmax (flat index into the input plane) is saved for backward. Average pooling windows are
 clamped to the input by the caller; ``scale[oh, ow]`` is 1 / divisor.
 
-Parallel over planes (disjoint outputs), serial below PAR_MIN window taps.
+Parallel over planes (disjoint outputs), serial below PAR_MIN window taps: the loop is cut into
+one chunk (serial) or one chunk per plane, so one loop body is compiled, not a serial and a
+parallel copy.
 """
 import numpy as np
 from numba import prange
@@ -17,6 +19,13 @@ from numba import prange
 from ._jit import kernel
 
 PAR_MIN = 1 << 15  # window taps below which a pooling kernel runs on one thread
+
+
+@kernel
+def _chunks(work, tasks):
+    """How many chunks a parallel loop over `tasks` planes is cut into: one below PAR_MIN
+    (serial), else one per plane (the threads share them out)."""
+    return 1 if work < PAR_MIN else max(tasks, 1)
 
 
 @kernel
@@ -59,11 +68,9 @@ def _max_plane(x, p, hs, hn, dh, ws, wn, dw, out, idx):
 def max_pool_forward(x, hs, hn, dh, ws, wn, dw, out, idx):
     """out[p, oh, ow] = max over the window's in-bounds taps; idx = its flat index ih*W + iw."""
     P = x.shape[0]
-    if out.size * (hn.max() if hn.size else 0) * (wn.max() if wn.size else 0) < PAR_MIN:
-        for p in range(P):
-            _max_plane(x, p, hs, hn, dh, ws, wn, dw, out, idx)
-    else:
-        for p in prange(P):
+    nch = _chunks(out.size * (hn.max() if hn.size else 0) * (wn.max() if wn.size else 0), P)
+    for ch in prange(nch):
+        for p in range(ch * P // nch, (ch + 1) * P // nch):
             _max_plane(x, p, hs, hn, dh, ws, wn, dw, out, idx)
 
 
@@ -99,11 +106,9 @@ def max_pool2x2_forward(x, out, idx):
     """The common 2x2, stride 2, unpadded window, unrolled: out = max of the four taps, idx the
     first maximum in scan order (NaN wins), as max_pool_forward."""
     P = x.shape[0]
-    if out.size * 4 < PAR_MIN:
-        for p in range(P):
-            _max2x2_plane(x, p, out, idx)
-    else:
-        for p in prange(P):
+    nch = _chunks(out.size * 4, P)
+    for ch in prange(nch):
+        for p in range(ch * P // nch, (ch + 1) * P // nch):
             _max2x2_plane(x, p, out, idx)
 
 
@@ -111,13 +116,9 @@ def max_pool2x2_forward(x, out, idx):
 def max_pool_backward(gy, idx, gx):
     """gx[p, idx[p, k]] += gy[p, k] (gx: (P, H*W) overwritten; gy, idx: (P, Ho*Wo))."""
     P = gx.shape[0]
-    if gx.size < PAR_MIN:
-        for p in range(P):
-            gx[p, :] = 0
-            for k in range(gy.shape[1]):
-                gx[p, idx[p, k]] += gy[p, k]
-    else:
-        for p in prange(P):
+    nch = _chunks(gx.size, P)
+    for ch in prange(nch):
+        for p in range(ch * P // nch, (ch + 1) * P // nch):
             gx[p, :] = 0
             for k in range(gy.shape[1]):
                 gx[p, idx[p, k]] += gy[p, k]
@@ -142,11 +143,9 @@ def _avg_plane(x, p, hs, hn, ws, wn, scale, out):
 def avg_pool_forward(x, hs, hn, ws, wn, scale, out):
     """out[p, oh, ow] = scale[oh, ow] * sum of x[p] over rows hs..hs+hn, columns ws..ws+wn."""
     P = x.shape[0]
-    if out.size * (hn.max() if hn.size else 0) * (wn.max() if wn.size else 0) < PAR_MIN:
-        for p in range(P):
-            _avg_plane(x, p, hs, hn, ws, wn, scale, out)
-    else:
-        for p in prange(P):
+    nch = _chunks(out.size * (hn.max() if hn.size else 0) * (wn.max() if wn.size else 0), P)
+    for ch in prange(nch):
+        for p in range(ch * P // nch, (ch + 1) * P // nch):
             _avg_plane(x, p, hs, hn, ws, wn, scale, out)
 
 
@@ -170,9 +169,7 @@ def _avg_plane_back(gy, p, hs, hn, ws, wn, scale, gx):
 def avg_pool_backward(gy, hs, hn, ws, wn, scale, gx):
     """gx[p, window(oh, ow)] += gy[p, oh, ow] * scale[oh, ow] (gx overwritten)."""
     P = gx.shape[0]
-    if gx.size < PAR_MIN:
-        for p in range(P):
-            _avg_plane_back(gy, p, hs, hn, ws, wn, scale, gx)
-    else:
-        for p in prange(P):
+    nch = _chunks(gx.size, P)
+    for ch in prange(nch):
+        for p in range(ch * P // nch, (ch + 1) * P // nch):
             _avg_plane_back(gy, p, hs, hn, ws, wn, scale, gx)
