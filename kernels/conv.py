@@ -42,6 +42,19 @@ def _fwd_wide(xp, w, s, n, o, c0, Wp, dh, dw, L, bias):
         s[p] = bias
     for ci in range(Cg):
         xf = xp[n, c0 + ci]
+        if KH == 3 and KW == 3:  # all nine taps per pass over s (one view per tap)
+            a = w[o, ci]
+            a00, a01, a02, a10, a11, a12 = a[0, 0], a[0, 1], a[0, 2], a[1, 0], a[1, 1], a[1, 2]
+            a20, a21, a22 = a[2, 0], a[2, 1], a[2, 2]
+            r1, r2 = dh * Wp, 2 * dh * Wp
+            x00, x01, x02 = xf[0:], xf[dw:], xf[2 * dw:]
+            x10, x11, x12 = xf[r1:], xf[r1 + dw:], xf[r1 + 2 * dw:]
+            x20, x21, x22 = xf[r2:], xf[r2 + dw:], xf[r2 + 2 * dw:]
+            for p in range(L):
+                s[p] += (a00 * x00[p] + a01 * x01[p] + a02 * x02[p]
+                         + a10 * x10[p] + a11 * x11[p] + a12 * x12[p]
+                         + a20 * x20[p] + a21 * x21[p] + a22 * x22[p])
+            continue
         for kh in range(KH):
             base = kh * dh * Wp
             if KW == 3:
@@ -175,6 +188,19 @@ def _gin_plane(G, w, gxp, n, c, o0, Og, ci, Wp, dh, dw, M):
     for oi in range(Og):
         o = o0 + oi
         gf = G[n, o]
+        if KH == 3 and KW == 3:  # all nine taps per pass over acc
+            a = w[o, ci]
+            a00, a01, a02, a10, a11, a12 = a[0, 0], a[0, 1], a[0, 2], a[1, 0], a[1, 1], a[1, 2]
+            a20, a21, a22 = a[2, 0], a[2, 1], a[2, 2]
+            r1, r2 = dh * Wp, 2 * dh * Wp  # tap (kh, kw) reads gf[M - kh*r1 - kw*dw + q]
+            g00, g01, g02 = gf[M:], gf[M - dw:], gf[M - 2 * dw:]
+            g10, g11, g12 = gf[M - r1:], gf[M - r1 - dw:], gf[M - r1 - 2 * dw:]
+            g20, g21, g22 = gf[M - r2:], gf[M - r2 - dw:], gf[M - r2 - 2 * dw:]
+            for q in range(Q):
+                acc[q] += (a00 * g00[q] + a01 * g01[q] + a02 * g02[q]
+                           + a10 * g10[q] + a11 * g11[q] + a12 * g12[q]
+                           + a20 * g20[q] + a21 * g21[q] + a22 * g22[q])
+            continue
         for kh in range(KH):
             base = M - kh * dh * Wp
             if KW == 3:
@@ -218,6 +244,34 @@ def _gw_channel(xp, G, gw, o, c0, Wp, dh, dw, M, L):
         g = G[n, o, M:]
         for ci in range(Cg):
             xf = xp[n, c0 + ci]
+            if KH == 3 and KW == 3:  # nine dot products sharing each load of g
+                r1, r2 = dh * Wp, 2 * dh * Wp
+                x00, x01, x02 = xf[0:], xf[dw:], xf[2 * dw:]
+                x10, x11, x12 = xf[r1:], xf[r1 + dw:], xf[r1 + 2 * dw:]
+                x20, x21, x22 = xf[r2:], xf[r2 + dw:], xf[r2 + 2 * dw:]
+                s00 = s01 = s02 = s10 = s11 = s12 = s20 = s21 = s22 = z
+                for p in range(L):
+                    gv = g[p]
+                    s00 += gv * x00[p]
+                    s01 += gv * x01[p]
+                    s02 += gv * x02[p]
+                    s10 += gv * x10[p]
+                    s11 += gv * x11[p]
+                    s12 += gv * x12[p]
+                    s20 += gv * x20[p]
+                    s21 += gv * x21[p]
+                    s22 += gv * x22[p]
+                a = gw[o, ci]
+                a[0, 0] += s00
+                a[0, 1] += s01
+                a[0, 2] += s02
+                a[1, 0] += s10
+                a[1, 1] += s11
+                a[1, 2] += s12
+                a[2, 0] += s20
+                a[2, 1] += s21
+                a[2, 2] += s22
+                continue
             for kh in range(KH):
                 base = kh * dh * Wp
                 if KW == 3:
