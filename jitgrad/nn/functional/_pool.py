@@ -8,7 +8,7 @@ here from PyTorch's formulas, so one kernel per role serves fixed and adaptive w
 import numpy as np
 
 from ... import _check
-from ..._creation import generator
+from ..._random import numpy_rng
 from ..._tensor import _make
 from ...autograd.function import Function
 from ...kernels import pool as K
@@ -277,7 +277,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     if not training:
         return input
     shape = input.shape[:-2] + (1, 1)
-    keep = generator().random(shape) >= p
+    keep = numpy_rng().random(shape) >= p
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
     mask = _make((keep * scale).astype(input.dtype), False, None, 0)
     if inplace:
