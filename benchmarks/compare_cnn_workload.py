@@ -6,6 +6,9 @@
   conv64  3x3 conv 64->64, padding 1, bias, on (32, 64, 32, 32) float32: forward + backward
           (gradients of input, weight and bias)
 
+The rows are built by benchmarks/sidebyside/cnn.py (the "cnn" workload of compare.py); this
+script adds one process per row and memory numbers.
+
 Run:  python benchmarks/compare_cnn_workload.py [--threads 2] [--rounds 9] [--block 0.2]
       [--workload lenet] [--no-torch]
 
@@ -32,19 +35,17 @@ import sys
 import tempfile
 import time
 
-BATCH, NBATCH, LR = 64, 8, 1e-3
-CONV64 = (32, 64, 32, 32)  # N, C, H, W; 3x3, 64 -> 64, padding 1
-LENET_MACS = BATCH * (26 * 26 * 8 * 9 + 11 * 11 * 16 * 72 + 400 * 10)
-CONV64_MACS = 32 * 64 * 64 * 9 * 32 * 32
-FLOPS = {"lenet": 2 * LENET_MACS * 3, "conv64": 2 * CONV64_MACS * 3}
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks.sidebyside import cnn as W  # noqa: E402  (imports neither library)
 
-ROWS = {  # row label -> (workload, library, variant)
+ROWS = {  # row label -> (workload, library, torch Adam keywords)
     "jitgrad, optim.Adam": ("lenet", "jitgrad", {}),
     "torch eager NCHW, Adam() default": ("lenet", "torch", {}),
     "torch eager NCHW, Adam(fused=True)": ("lenet", "torch", {"fused": True}),
     "jitgrad conv2d fwd+bwd": ("conv64", "jitgrad", {}),
     "torch conv2d fwd+bwd (oneDNN)": ("conv64", "torch", {}),
 }
+FLOPS = W.FLOPS
 
 
 def _rss_kb(field):
@@ -55,133 +56,21 @@ def _rss_kb(field):
     return 0
 
 
-# ----------------------------------------------------------------------------- shared init
 def _write_init(path):
-    """jitgrad's seeded default init of both workloads, as torch-layout arrays."""
     import numpy as np
-    import jitgrad as jg
-    jg.manual_seed(0)
-    arrays = {f"lenet.{k}": v.copy() for k, v in _jg_lenet(jg).state_dict().items()}
-    conv = jg.nn.Conv2d(64, 64, 3, padding=1)
-    arrays.update({f"conv64.{k}": v.copy() for k, v in conv.state_dict().items()})
-    np.savez(path, **arrays)
-
-
-def _jg_lenet(jg):
-    nn = jg.nn
-    return nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3),
-                         nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 10))
-
-
-def _data():
-    import numpy as np
-    rng = np.random.default_rng(1)
-    xs = [rng.standard_normal((BATCH, 1, 28, 28)).astype(np.float32) for _ in range(NBATCH)]
-    ys = [rng.integers(0, 10, BATCH).astype(np.int64) for _ in range(NBATCH)]
-    x64 = rng.standard_normal(CONV64).astype(np.float32)
-    g64 = rng.standard_normal(CONV64).astype(np.float32)
-    return xs, ys, x64, g64
+    np.savez(path, **W.init_arrays())
 
 
 # ----------------------------------------------------------------------------- children
-def _jitgrad_row(workload, init, threads):
-    import jitgrad as jg
-    jg.set_num_threads(threads)
-    xs, ys, x64, g64 = _data()
-    st = {"i": 0}
-    if workload == "lenet":
-        model = _jg_lenet(jg)
-        sd = {k[len("lenet."):]: init[k] for k in init if k.startswith("lenet.")}
-        model.load_state_dict(sd)
-        opt = jg.optim.Adam(model.parameters(), lr=LR)
-        opt_init = opt.state_dict()
-        X = [jg.from_numpy(x) for x in xs]
-        Y = [jg.from_numpy(y) for y in ys]
-
-        def step():
-            i = st["i"]
-            st["i"] = (i + 1) % NBATCH
-            opt.zero_grad()
-            loss = jg.nn.functional.cross_entropy(model(X[i]), Y[i])
-            loss.backward()
-            opt.step()
-            st["loss"] = loss
-
-        def reset():
-            model.load_state_dict(sd)
-            opt.load_state_dict(opt_init)
-            st["i"] = 0
-
-        return step, reset, lambda: float(st["loss"].item())
-    conv = jg.nn.Conv2d(64, 64, 3, padding=1)
-    conv.load_state_dict({"weight": init["conv64.weight"], "bias": init["conv64.bias"]})
-    x = jg.from_numpy(x64).requires_grad_(True)
-    g = jg.from_numpy(g64)
-
-    def step():
-        x.grad = conv.weight.grad = conv.bias.grad = None
-        conv(x).backward(g)
-
-    return step, lambda: None, lambda: float(conv.weight.grad.sum())
-
-
-def _torch_row(workload, init, threads, variant):
-    import torch
-    torch.set_num_threads(threads)
-    xs, ys, x64, g64 = _data()
-    tn = torch.nn
-    st = {"i": 0}
-    if workload == "lenet":
-        model = tn.Sequential(tn.Conv2d(1, 8, 3), tn.ReLU(), tn.MaxPool2d(2), tn.Conv2d(8, 16, 3),
-                              tn.ReLU(), tn.MaxPool2d(2), tn.Flatten(), tn.Linear(400, 10))
-        sd = {k[len("lenet."):]: torch.from_numpy(init[k].copy()) for k in init
-              if k.startswith("lenet.")}
-        model.load_state_dict(sd)
-        opt = torch.optim.Adam(model.parameters(), lr=LR, **variant)
-        X = [torch.from_numpy(x) for x in xs]
-        Y = [torch.from_numpy(y) for y in ys]
-
-        def step():
-            i = st["i"]
-            st["i"] = (i + 1) % NBATCH
-            opt.zero_grad(set_to_none=True)
-            loss = torch.nn.functional.cross_entropy(model(X[i]), Y[i])
-            loss.backward()
-            opt.step()
-            st["loss"] = loss.detach()
-
-        def reset():
-            with torch.no_grad():
-                for k, v in model.state_dict().items():
-                    v.copy_(sd[k])
-            for s in opt.state.values():
-                for t in s.values():
-                    if torch.is_tensor(t):
-                        t.zero_()
-            st["i"] = 0
-
-        return step, reset, lambda: float(st["loss"])
-    conv = tn.Conv2d(64, 64, 3, padding=1)
-    conv.load_state_dict({"weight": torch.from_numpy(init["conv64.weight"]),
-                          "bias": torch.from_numpy(init["conv64.bias"])})
-    x = torch.from_numpy(x64).requires_grad_(True)
-    g = torch.from_numpy(g64)
-
-    def step():
-        x.grad = conv.weight.grad = conv.bias.grad = None
-        conv(x).backward(g)
-
-    return step, lambda: None, lambda: float(conv.weight.grad.sum())
-
-
 def _child(label, init_path, threads, block):
     workload, lib, variant = ROWS[label]
     import numpy as np
     init = dict(np.load(init_path))
     if lib == "jitgrad":
-        step, reset, probe = _jitgrad_row(workload, init, threads)
+        im = W.jitgrad_impl(workload, init, threads)
     else:
-        step, reset, probe = _torch_row(workload, init, threads, variant)
+        im = W.torch_impl(workload, init, threads, **variant)
+    step, reset, probe = im.step, im.reset, im.loss_of
     rss0 = _rss_kb("VmRSS")
     reset()
     step()
@@ -233,13 +122,14 @@ def main(argv=None):
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--child")
     ap.add_argument("--init")
+    ap.add_argument("--write-init")
     args = ap.parse_args(argv)
+    if args.write_init:
+        return _write_init(args.write_init)
     if args.child:
         return _child(args.child, args.init, args.threads, args.block)
     init_path = os.path.join(tempfile.mkdtemp(prefix="jg-cnn-"), "init.npz")
-    subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, "
-                    f"{os.path.dirname(os.path.abspath(__file__))!r}); "
-                    f"import compare_cnn_workload as c; c._write_init({init_path!r})"],
+    subprocess.run([sys.executable, os.path.abspath(__file__), "--write-init", init_path],
                    check=True)
     labels = [lab for lab, (w, lib, _) in ROWS.items()
               if (not args.workload or w in args.workload)
