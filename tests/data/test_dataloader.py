@@ -105,13 +105,21 @@ def test_thread_workers_give_the_same_batches_in_order():
 
 
 class Noisy(Dataset):
-    """Draws from the worker's own generator: workers must not share a stream."""
+    """Draws from the worker's own generator: workers must not share a stream. Each worker's
+    first sample waits for the other worker's (a barrier), so both surely take part."""
+
+    def __init__(self):
+        self.started = threading.Barrier(2, timeout=20)
+        self.seen = threading.local()
 
     def __len__(self):
         return 8
 
     def __getitem__(self, i):
         info = get_worker_info()
+        if not getattr(self.seen, "first", False):
+            self.seen.first = True
+            self.started.wait()
         return np.array([info.id, info.generator.numpy.random()]), threading.get_ident()
 
 
