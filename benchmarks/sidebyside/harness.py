@@ -280,7 +280,22 @@ def worker(args):
             im.step()
         times.append((time.perf_counter() - t0) / n)
         loads.append(meter.stop())
-    print(WORKER_TAG + json.dumps({"times": times, "loads": loads, "number": n, "loss": loss}))
+    print(WORKER_TAG + json.dumps({"times": times, "loads": loads, "number": n, "loss": loss,
+                                   "peak_rss_mb": _peak_rss_mb()}))
+
+
+def _peak_rss_mb():
+    """This process's resident-set high-water mark (VmHWM), in MB: library, data, the
+    steps' working memory and whatever they cached."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _measure_solo(w, cfg, args):
@@ -289,7 +304,7 @@ def _measure_solo(w, cfg, args):
     import json
     ci = w.configs().index(cfg)
     rows = [label for label, _ in w.implementations(cfg)]
-    per, loads, numbers, skipped, losses = {}, {}, {}, {}, {}
+    per, loads, numbers, skipped, losses, peaks = {}, {}, {}, {}, {}, {}
     script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                           "compare.py")
     for rnd in range(args.rounds):
@@ -313,11 +328,13 @@ def _measure_solo(w, cfg, args):
                 skipped[label] = r["skipped"]
                 continue
             per.setdefault(label, []).extend(r["times"])
+            peaks.setdefault(label, []).append(r["peak_rss_mb"])
             loads.setdefault(label, []).extend(r["loads"])
             numbers[label], losses[label] = r["number"], r["loss"]
     res = {label: {"median": statistics.median(ts), "min": min(ts), "max": max(ts),
                    "number": numbers[label], "blocks": len(ts),
-                   "load": statistics.mean(loads[label]), "rejected": 0}
+                   "load": statistics.mean(loads[label]), "rejected": 0,
+                   "peak_mb": statistics.median(peaks[label])}
            for label, ts in ((lb, per[lb]) for lb in rows if lb in per)}
     return res, skipped, losses
 
@@ -329,11 +346,12 @@ def run_workload(w, args):
         base = next(iter(res.values()))["median"] if res else 1.0
         print(f"\n### {cfg['title']}  [threads={args.threads}, mode={args.mode}]")
         print(f"{'implementation':58s} {'median':>10s} {'min':>10s} {'max':>10s} "
-              f"{'x first':>8s} {'calls':>6s} {'loss@1':>8s}")
+              f"{'x first':>8s} {'calls':>6s} {'loss@1':>8s} {'peak MB':>8s}")
         for label, r in res.items():
+            peak = f"{r['peak_mb']:8.0f}" if "peak_mb" in r else f"{'-':>8s}"
             print(f"{label:58s} {fmt_time(r['median']):>10s} {fmt_time(r['min']):>10s} "
                   f"{fmt_time(r['max']):>10s} {r['median'] / base:8.2f} {r['number']:6d} "
-                  f"{losses[label]:8.4f}")
+                  f"{losses[label]:8.4f} {peak}")
         for label, why in skipped.items():
             print(f"{label:58s} SKIPPED: {why}")
         if res and args.mode == "solo":
