@@ -1,4 +1,5 @@
-"""Fused optimizer updates over flat parameter / gradient / state buffers, and gradient clipping.
+"""Fused optimizer updates over flat parameter / gradient / state buffers (SGD, Adam(W), RMSprop,
+Adagrad, Adamax, NAdam, Lion, Adadelta, RAdam, ASGD, Rprop), and gradient clipping.
 
 Calling convention: every array is one flat 1-D C-contiguous buffer of one dtype (a whole
 parameter group's worth). ``seg`` (int64, nseg x 2) lists the [lo, hi) runs to update (parameters
@@ -264,6 +265,152 @@ def lion_step(p, g, m, seg, hs):
                 a = lo + b * BLOCK
                 e = min(a + BLOCK, hi)
                 _lion_block(p[a:e], g[a:e], m[a:e], h)
+
+
+# ---------------------------------------------------------------------------------- Adadelta
+@kernel
+def _adadelta_block(p, g, v, u, h):
+    """d = s*g + wd*p; v = rho v + (1-rho) d^2; dx = sqrt(u+eps)/sqrt(v+eps) * d;
+    u = rho u + (1-rho) dx^2; p -= lr*dx. h = [lr, wd, sign, rho, 1-rho, eps]."""
+    lr, wd, sign, rho, cr, eps = h[0], h[1], h[2], h[3], h[4], h[5]
+    for i in range(p.size):
+        x = p[i]
+        d = sign * g[i] + wd * x
+        vi = rho * v[i] + cr * d * d
+        dx = np.sqrt(u[i] + eps) / np.sqrt(vi + eps) * d
+        v[i] = vi
+        u[i] = rho * u[i] + cr * dx * dx
+        p[i] = x - lr * dx
+
+
+@kernel(parallel=True)
+def adadelta_step(p, g, v, u, seg, hs):
+    """Adadelta over the runs in seg."""
+    for s in range(seg.shape[0]):
+        lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
+        nb = (hi - lo + BLOCK - 1) // BLOCK
+        if nb <= 1:
+            _adadelta_block(p[lo:hi], g[lo:hi], v[lo:hi], u[lo:hi], h)
+        else:
+            for b in prange(nb):
+                a = lo + b * BLOCK
+                e = min(a + BLOCK, hi)
+                _adadelta_block(p[a:e], g[a:e], v[a:e], u[a:e], h)
+
+
+# ---------------------------------------------------------------------------------- RAdam
+@kernel
+def _radam_block(p, g, m, v, h):
+    """d = s*g + wd*p; p *= decay; m += (1-b1)(d-m); v = b2 v + (1-b2) d^2;
+    p -= ca * m / (sqrt(v) + eps) if rect else cm * m.
+    h = [wd, sign, decay, 1-b1, b2, 1-b2, rect, ca, cm, eps]."""
+    wd, sign, decay, c1, b2, c2 = h[0], h[1], h[2], h[3], h[4], h[5]
+    rect, ca, cm, eps = h[6], h[7], h[8], h[9]
+    if rect != 0:
+        for i in range(p.size):
+            x = p[i]
+            d = sign * g[i] + wd * x
+            mi = m[i] + c1 * (d - m[i])
+            vi = b2 * v[i] + c2 * d * d
+            m[i] = mi
+            v[i] = vi
+            p[i] = x * decay - ca * mi / (np.sqrt(vi) + eps)
+    else:
+        for i in range(p.size):
+            x = p[i]
+            d = sign * g[i] + wd * x
+            mi = m[i] + c1 * (d - m[i])
+            m[i] = mi
+            v[i] = b2 * v[i] + c2 * d * d
+            p[i] = x * decay - cm * mi
+
+
+@kernel(parallel=True)
+def radam_step(p, g, m, v, seg, hs):
+    """RAdam (coupled weight decay via h[0], decoupled via h[2]) over the runs in seg."""
+    for s in range(seg.shape[0]):
+        lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
+        nb = (hi - lo + BLOCK - 1) // BLOCK
+        if nb <= 1:
+            _radam_block(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], h)
+        else:
+            for b in prange(nb):
+                a = lo + b * BLOCK
+                e = min(a + BLOCK, hi)
+                _radam_block(p[a:e], g[a:e], m[a:e], v[a:e], h)
+
+
+# ---------------------------------------------------------------------------------- ASGD
+@kernel
+def _asgd_block(p, g, ax, h):
+    """d = s*g + wd*p; p = p*(1 - lambd*eta) - eta*d; ax += mu*(p - ax) (ax = p if mu == 1).
+    h = [wd, sign, 1 - lambd*eta, eta, mu]."""
+    wd, sign, decay, eta, mu = h[0], h[1], h[2], h[3], h[4]
+    if mu != 1:
+        for i in range(p.size):
+            x = p[i]
+            d = sign * g[i] + wd * x
+            x = x * decay - eta * d
+            p[i] = x
+            ax[i] += mu * (x - ax[i])
+    else:
+        for i in range(p.size):
+            x = p[i]
+            d = sign * g[i] + wd * x
+            x = x * decay - eta * d
+            p[i] = x
+            ax[i] = x
+
+
+@kernel(parallel=True)
+def asgd_step(p, g, ax, seg, hs):
+    """ASGD over the runs in seg."""
+    for s in range(seg.shape[0]):
+        lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
+        nb = (hi - lo + BLOCK - 1) // BLOCK
+        if nb <= 1:
+            _asgd_block(p[lo:hi], g[lo:hi], ax[lo:hi], h)
+        else:
+            for b in prange(nb):
+                a = lo + b * BLOCK
+                e = min(a + BLOCK, hi)
+                _asgd_block(p[a:e], g[a:e], ax[a:e], h)
+
+
+# ---------------------------------------------------------------------------------- Rprop
+@kernel
+def _rprop_block(p, g, prev, ss, h):
+    """d = s*g; f = eta+ if d*prev > 0, eta- if < 0, else 1; ss = clamp(ss*f, lo, hi);
+    d = 0 where f == eta-; p -= sign(d)*ss; prev = d (NaN propagates).
+    h = [sign, eta-, eta+, lo, hi, 1] (the 1 in the buffers' dtype keeps float32 math float32)."""
+    sign, em, ep, lo, hi, one = h[0], h[1], h[2], h[3], h[4], h[5]
+    zero = one - one
+    for i in range(p.size):
+        d = sign * g[i]
+        c = d * prev[i]
+        f = ep if c > zero else (em if c < zero else (one if c == zero else c))
+        z = ss[i] * f
+        z = lo if z < lo else (hi if z > hi else z)
+        ss[i] = z
+        if f == em:
+            d = zero
+        p[i] -= np.sign(d) * z
+        prev[i] = d
+
+
+@kernel(parallel=True)
+def rprop_step(p, g, prev, ss, seg, hs):
+    """Rprop over the runs in seg."""
+    for s in range(seg.shape[0]):
+        lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
+        nb = (hi - lo + BLOCK - 1) // BLOCK
+        if nb <= 1:
+            _rprop_block(p[lo:hi], g[lo:hi], prev[lo:hi], ss[lo:hi], h)
+        else:
+            for b in prange(nb):
+                a = lo + b * BLOCK
+                e = min(a + BLOCK, hi)
+                _rprop_block(p[a:e], g[a:e], prev[a:e], ss[a:e], h)
 
 
 # ---------------------------------------------------------------------------------- clipping
