@@ -130,6 +130,58 @@ def ref_lion(x, g, s, t, lr=1e-4, betas=(0.9, 0.99), weight_decay=0, maximize=Fa
     return x
 
 
+def ref_adadelta(x, g, s, t, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, maximize=False):
+    g = -g if maximize else g
+    g = g + weight_decay * x
+    s["v"] = rho * s.get("v", 0) + (1 - rho) * g * g
+    dx = np.sqrt(s.get("u", 0) + eps) / np.sqrt(s["v"] + eps) * g
+    s["u"] = rho * s.get("u", 0) + (1 - rho) * dx * dx
+    return x - lr * dx
+
+
+def ref_radam(x, g, s, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+              decoupled_weight_decay=False, maximize=False):
+    b1, b2 = betas
+    g = -g if maximize else g
+    if decoupled_weight_decay:
+        x = x * (1 - lr * weight_decay)
+    else:
+        g = g + weight_decay * x
+    s["m"] = b1 * s.get("m", 0) + (1 - b1) * g
+    s["v"] = b2 * s.get("v", 0) + (1 - b2) * g * g
+    mhat = s["m"] / (1 - b1 ** t)
+    rho_inf = 2 / (1 - b2) - 1
+    rho_t = rho_inf - 2 * t * b2 ** t / (1 - b2 ** t)
+    if rho_t <= 5:
+        return x - lr * mhat
+    l_t = np.sqrt(1 - b2 ** t) / (np.sqrt(s["v"]) + eps)
+    r_t = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+    return x - lr * mhat * r_t * l_t
+
+
+def ref_asgd(x, g, s, t, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
+             maximize=False):
+    g = -g if maximize else g
+    g = g + weight_decay * x
+    eta, mu = s.get("eta", lr), s.get("mu", 1.0)
+    x = x * (1 - lambd * eta) - eta * g
+    s["ax"] = s.get("ax", 0) + mu * (x - s.get("ax", 0))
+    s["eta"] = lr / (1 + lambd * lr * t) ** alpha
+    s["mu"] = 1 / max(1, t - t0)
+    return x
+
+
+def ref_rprop(x, g, s, t, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=False):
+    g = -g if maximize else g
+    prev, eta = s.get("prev", np.zeros_like(x)), s.get("eta", np.full_like(x, lr))
+    c = prev * g
+    eta = np.where(c > 0, np.minimum(eta * etas[1], step_sizes[1]),
+                   np.where(c < 0, np.maximum(eta * etas[0], step_sizes[0]), eta))
+    g = np.where(c < 0, 0.0, g)
+    s["prev"], s["eta"] = g, eta
+    return x - eta * np.sign(g)
+
+
 def run_ref(ref, kw, steps=100):
     x, s = np.concatenate([W0, [C0]]), {}
     for t in range(1, steps + 1):
@@ -160,6 +212,19 @@ CASES = [
     ("NAdam", ref_nadam, dict(lr=1e-3, maximize=True)),
     ("Lion", ref_lion, dict(lr=0.01, weight_decay=0.1)),
     ("Lion", ref_lion, dict(lr=1e-3, maximize=True)),
+    ("Adadelta", ref_adadelta, dict()),
+    ("Adadelta", ref_adadelta, dict(lr=0.5, rho=0.8, weight_decay=0.1)),
+    ("Adadelta", ref_adadelta, dict(lr=0.1, maximize=True)),
+    ("RAdam", ref_radam, dict(lr=0.05)),
+    ("RAdam", ref_radam, dict(lr=0.05, weight_decay=0.1)),
+    ("RAdam", ref_radam, dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("RAdam", ref_radam, dict(lr=1e-3, betas=(0.8, 0.9), maximize=True)),
+    ("ASGD", ref_asgd, dict(lr=0.01)),
+    ("ASGD", ref_asgd, dict(lr=0.02, lambd=1e-2, alpha=0.6, t0=20, weight_decay=0.1)),
+    ("ASGD", ref_asgd, dict(lr=1e-3, t0=5, maximize=True)),
+    ("Rprop", ref_rprop, dict()),
+    ("Rprop", ref_rprop, dict(lr=0.1, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2))),
+    ("Rprop", ref_rprop, dict(lr=1e-3, maximize=True)),
 ]
 IDS = [f"{n}-{'-'.join(f'{k}={v}' for k, v in kw.items())}" for n, _, kw in CASES]
 
@@ -174,15 +239,21 @@ def test_trajectory_matches_numpy_reference(name, ref, kw):
                          ids=[i for i, c in zip(IDS, CASES) if c[0] != "Lion"])
 def test_trajectory_matches_torch(name, ref, kw):
     torch = pytest.importorskip("torch")
-    w = torch.tensor(W0, requires_grad=True)
-    c = torch.tensor(C0, dtype=torch.float64, requires_grad=True)
-    opt = getattr(torch.optim, name)([w, c], **kw)
-    At, Bt = torch.tensor(A), torch.tensor(B)
-    for _ in range(100):
-        opt.zero_grad()
-        r = At @ w + c - Bt
-        (r * r).sum().backward()
-        opt.step()
+    default = torch.get_default_dtype()
+    # torch keeps ASGD's eta / mu in its default dtype, jitgrad in float64
+    torch.set_default_dtype(torch.float64 if name == "ASGD" else default)
+    try:
+        w = torch.tensor(W0, requires_grad=True)
+        c = torch.tensor(C0, dtype=torch.float64, requires_grad=True)
+        opt = getattr(torch.optim, name)([w, c], **kw)
+        At, Bt = torch.tensor(A), torch.tensor(B)
+        for _ in range(100):
+            opt.zero_grad()
+            r = At @ w + c - Bt
+            (r * r).sum().backward()
+            opt.step()
+    finally:
+        torch.set_default_dtype(default)
     want = np.concatenate([w.detach().numpy(), [c.item()]])
     # torch keeps NAdam's mu_product in float32
     rtol = 1e-7 if name == "NAdam" else 1e-10
@@ -204,6 +275,13 @@ def test_defaults_are_torch_defaults():
     assert jo.Adamax([p]).defaults["lr"] == 2e-3
     assert jo.NAdam([p]).defaults["momentum_decay"] == 4e-3
     assert jo.Lion([p]).defaults["lr"] == 1e-4 and jo.Lion([p]).defaults["betas"] == (0.9, 0.99)
+    assert {k: jo.Adadelta([p]).defaults[k] for k in ("lr", "rho", "eps")} == \
+        dict(lr=1.0, rho=0.9, eps=1e-6)
+    assert jo.RAdam([p]).defaults["decoupled_weight_decay"] is False
+    assert {k: jo.ASGD([p]).defaults[k] for k in ("lr", "lambd", "alpha", "t0")} == \
+        dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6)
+    assert jo.Rprop([p]).defaults["etas"] == (0.5, 1.2)
+    assert jo.Rprop([p]).defaults["step_sizes"] == (1e-6, 50)
     jo.Adam([p], foreach=True, fused=True, capturable=False, differentiable=False)
 
 
@@ -243,7 +321,9 @@ def _jg_run(make_opt, vals, losses, ps=None, opt=None):
 
 @pytest.mark.parametrize("name,kw", [("Adam", dict(lr=0.1)), ("SGD", dict(lr=0.1, momentum=0.9)),
                                      ("NAdam", dict(lr=0.1)), ("Adagrad", dict(lr=0.1)),
-                                     ("RMSprop", dict(lr=0.01, momentum=0.5))])
+                                     ("RMSprop", dict(lr=0.01, momentum=0.5)),
+                                     ("Adadelta", {}), ("RAdam", dict(lr=0.1)),
+                                     ("ASGD", dict(lr=0.05, t0=3)), ("Rprop", {})])
 def test_params_without_grad_are_skipped_like_torch(name, kw):
     torch = pytest.importorskip("torch")
     vals = _pair([(3,), (2, 2), (4,)])
@@ -251,7 +331,8 @@ def test_params_without_grad_are_skipped_like_torch(name, kw):
     want = _torch_run(torch, lambda ps: getattr(torch.optim, name)(ps, **kw), vals, losses)
     got = _jg_run(lambda ps: getattr(jo, name)(ps, **kw), vals, losses)
     for g, w in zip(got, want):
-        np.testing.assert_allclose(g, w, rtol=1e-6 if name == "NAdam" else 1e-12, atol=1e-12)
+        np.testing.assert_allclose(g, w, rtol=1e-6 if name in ("NAdam", "ASGD") else 1e-12,
+                                   atol=1e-12)
 
 
 def test_param_without_grad_keeps_no_state():
@@ -426,7 +507,9 @@ def test_shape_change_with_state_raises():
                                      ("RMSprop", dict(centered=True, momentum=0.3)),
                                      ("Adagrad", dict(lr=0.1)), ("Adamax", {}),
                                      ("NAdam", {}), ("Lion", dict(lr=0.01)),
-                                     ("AdamW", {})])
+                                     ("AdamW", {}), ("Adadelta", {}),
+                                     ("RAdam", dict(decoupled_weight_decay=True, weight_decay=0.1)),
+                                     ("ASGD", dict(t0=10)), ("Rprop", {})])
 def test_state_dict_resume_is_bit_identical(name, kw):
     vals = _pair([(3,), (2, 2), (4,)], [np.float32, np.float64, np.float32])
     cls = getattr(jo, name)
