@@ -78,10 +78,33 @@ def _cases(torch):
                                       S.ExponentialLR(o, 0.9), S.StepLR(o, 3)], [5, 12]),
          lambda o: T.SequentialLR(o, [T.LinearLR(o, 0.2, total_iters=4),
                                       T.ExponentialLR(o, 0.9), T.StepLR(o, 3)], [5, 12])),
+        (lambda o: S.ConstantLR(o), lambda o: T.ConstantLR(o)),
+        (lambda o: S.ConstantLR(o, 0.25, 9), lambda o: T.ConstantLR(o, 0.25, 9)),
+        (lambda o: S.PolynomialLR(o), lambda o: T.PolynomialLR(o)),
+        (lambda o: S.PolynomialLR(o, 17, 2.5), lambda o: T.PolynomialLR(o, 17, 2.5)),
+        (lambda o: S.CyclicLR(o, 0.01, [0.1, 0.3], step_size_up=4),
+         lambda o: T.CyclicLR(o, 0.01, [0.1, 0.3], step_size_up=4)),
+        (lambda o: S.CyclicLR(o, [0.01, 0.02], 0.1, 3, 5, mode="triangular2",
+                              base_momentum=0.7, max_momentum=[0.95, 0.9]),
+         lambda o: T.CyclicLR(o, [0.01, 0.02], 0.1, 3, 5, mode="triangular2",
+                              base_momentum=0.7, max_momentum=[0.95, 0.9])),
+        (lambda o: S.CyclicLR(o, 0.01, 0.1, 3, mode="exp_range", gamma=0.97),
+         lambda o: T.CyclicLR(o, 0.01, 0.1, 3, mode="exp_range", gamma=0.97)),
+        (lambda o: S.CyclicLR(o, 0.01, 0.1, 2, 7, scale_fn=lambda x: 0.9 ** x,
+                              scale_mode="iterations", cycle_momentum=False),
+         lambda o: T.CyclicLR(o, 0.01, 0.1, 2, 7, scale_fn=lambda x: 0.9 ** x,
+                              scale_mode="iterations", cycle_momentum=False)),
+        (lambda o: S.ChainedScheduler([S.ConstantLR(o, 0.1, 3), S.ExponentialLR(o, 0.9)]),
+         lambda o: T.ChainedScheduler([T.ConstantLR(o, 0.1, 3), T.ExponentialLR(o, 0.9)])),
+        (lambda o: S.ChainedScheduler([S.PolynomialLR(o, 10), S.CyclicLR(o, 0.01, 0.1, 2)], o),
+         lambda o: T.ChainedScheduler([T.PolynomialLR(o, 10), T.CyclicLR(o, 0.01, 0.1, 2)], o)),
     ]
 
 
-@pytest.mark.parametrize("k", range(10))
+N_CASES = 20
+
+
+@pytest.mark.parametrize("k", range(N_CASES))
 @pytest.mark.parametrize("opt_name", ["SGD", "Adam"])
 def test_sequences_match_torch(k, opt_name):
     torch = pytest.importorskip("torch")
@@ -91,12 +114,16 @@ def test_sequences_match_torch(k, opt_name):
     tps = [torch.zeros(2, requires_grad=True) for _ in range(2)]
     to = getattr(torch.optim, opt_name)([{"params": [p], "lr": 0.1 * (i + 1)}
                                          for i, p in enumerate(tps)], **kw)
-    got = _seq(mine(o))
-    want = _seq(theirs(to))
+    key = "momentum" if opt_name == "SGD" else "betas"
+    got, want = [], []
+    for opt, sched, out in ((o, mine(o), got), (to, theirs(to), want)):
+        out.append(sched.get_last_lr())
+        for _ in range(30):
+            opt.step()
+            sched.step()
+            # OneCycleLR / CyclicLR cycle momentum or beta1 too
+            out.append((sched.get_last_lr(), [g[key] for g in opt.param_groups]))
     assert got == want     # the same recursive formulas: bit-identical
-    if k >= 7:   # OneCycle cycles momentum / beta1 too
-        key = "momentum" if opt_name == "SGD" else "betas"
-        assert [g[key] for g in o.param_groups] == [g[key] for g in to.param_groups]
 
 
 def test_reduce_on_plateau_matches_torch():
@@ -123,6 +150,8 @@ def test_reduce_on_plateau_matches_torch():
                              [6]),
     lambda o: S.ReduceLROnPlateau(o, patience=1),
     lambda o: S.MultiStepLR(o, [3, 3, 20], gamma=0.5),
+    lambda o: S.CyclicLR(o, 0.01, 0.1, 4, mode="exp_range", gamma=0.9),
+    lambda o: S.ChainedScheduler([S.ConstantLR(o, 0.5, 7), S.PolynomialLR(o, 20, 2.0)]),
 ])
 def test_state_dict_resume(make, tmp_path):
     def run(sched, n, start=0):
@@ -166,3 +195,48 @@ def test_errors():
         S.StepLR(_opt(), 2, last_epoch=3)
     with pytest.raises(ValueError, match="Factor"):
         S.ReduceLROnPlateau(o, factor=1.5)
+    with pytest.raises(ValueError, match="Constant multiplicative factor"):
+        S.ConstantLR(o, factor=1.5)
+    with pytest.raises(ValueError, match="mode is invalid"):
+        S.CyclicLR(o, 0.01, 0.1, mode="sawtooth")
+    with pytest.raises(ValueError, match="momentum or beta1"):
+        S.CyclicLR(_opt(cls=jo.Adagrad), 0.01, 0.1)
+    with pytest.raises(ValueError, match="expected 2 values for max_lr"):
+        S.CyclicLR(_opt(groups=2), 0.01, [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="at least one scheduler"):
+        S.ChainedScheduler([])
+    with pytest.raises(ValueError, match="same optimizer"):
+        S.ChainedScheduler([S.StepLR(o, 2), S.StepLR(_opt(), 3)])
+    with pytest.raises(ValueError, match="ReduceLROnPlateau"):
+        S.ChainedScheduler([S.ReduceLROnPlateau(o)])
+
+
+def test_closed_forms_of_the_new_schedulers():
+    lr = 0.1
+    s = _seq(S.ConstantLR(_opt(lr), factor=0.2, total_iters=4))
+    _close(s, [[lr * (0.2 if e < 4 else 1.0)] for e in range(31)])
+    s = _seq(S.PolynomialLR(_opt(lr), total_iters=8, power=2.0))
+    _close(s, [[lr * (1 - min(e, 8) / 8) ** 2] for e in range(31)])
+    s = _seq(S.CyclicLR(_opt(lr), 0.01, 0.2, step_size_up=3, step_size_down=2,
+                        mode="triangular2"))
+    want = []
+    for e in range(31):
+        cycle, pos = divmod(e, 5)
+        frac = pos / 3 if pos <= 3 else (5 - pos) / 2
+        want.append([0.01 + (0.2 - 0.01) * frac / 2 ** cycle])
+    _close(s, want)
+    o = _opt(lr, cls=jo.Adam)
+    S.CyclicLR(o, 0.01, 0.2, step_size_up=3, base_momentum=0.8, max_momentum=0.9)
+    assert o.param_groups[0]["betas"] == (0.9, 0.999) and o.param_groups[0]["lr"] == 0.01
+
+
+def test_closed_form_step_with_epoch():
+    o = _opt(0.1)
+    s = S.ConstantLR(o, factor=0.5, total_iters=4)
+    s.step(2)
+    assert s.get_last_lr() == [0.05]
+    s.step(6)
+    assert s.get_last_lr() == [0.1]
+    s = S.PolynomialLR(_opt(0.1), total_iters=4, power=2.0)
+    s.step(2)
+    assert s.get_last_lr() == [0.1 * 0.25]
