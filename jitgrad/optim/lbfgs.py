@@ -3,7 +3,8 @@ strong-Wolfe line search; ``step(closure)`` re-evaluates the model as often as i
 
 The algorithm is torch's, line by line, as NumPy vector algebra over the group's flat buffers:
 the parameter vector *is* the flat data buffer every parameter is a view of (a step is
-``x += t * d`` on it), and the flat gradient is one copy of the flat gradient buffer. Scalars
+``x += t * d`` on it, one in-place axpy kernel like the two-loop recursion's updates), and the
+flat gradient is one copy of the flat gradient buffer. Scalars
 (``ys``, ``ro``, ``H_diag``, ``gtd``, ``t``) are NumPy scalars of the parameters' dtype, as
 torch's are 0-d tensors. All state lives on the first parameter (``func_evals``, ``n_iter``,
 ``d``, ``t``, ``old_dirs``, ``old_stps``, ``ro``, ``H_diag``, ``prev_flat_grad``,
@@ -12,6 +13,7 @@ torch's are 0-d tensors. All state lives on the first parameter (``func_evals``,
 import numpy as np
 
 from .._grad_mode import enable_grad
+from ..kernels import optim as K
 from ._check import check
 from .optimizer import Optimizer
 
@@ -176,7 +178,7 @@ class LBFGS(Optimizer):
         return flat
 
     def _directional_evaluate(self, closure, buf, x, t, d):
-        buf.data += t * d
+        _axpy(buf.data, t, d)
         with enable_grad():
             loss = float(closure())
         flat_grad = self._gather_flat_grad(buf)
@@ -254,11 +256,11 @@ class LBFGS(Optimizer):
                 q = -flat_grad
                 for i in range(num_old - 1, -1, -1):
                     al[i] = old_stps[i].dot(q) * ro[i]
-                    q += -al[i] * old_dirs[i]
+                    _axpy(q, -al[i], old_dirs[i])
                 d = r = q * H_diag
                 for i in range(num_old):
                     be_i = old_dirs[i].dot(r) * ro[i]
-                    r += (al[i] - be_i) * old_stps[i]
+                    _axpy(r, al[i] - be_i, old_stps[i])
 
             if prev_flat_grad is None:
                 prev_flat_grad = flat_grad.copy()
@@ -284,10 +286,10 @@ class LBFGS(Optimizer):
 
                 loss, flat_grad, t, ls_func_evals = _strong_wolfe(
                     obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals)
-                x += t * d
+                _axpy(x, t, d)
                 opt_cond = np.abs(flat_grad).max() <= tolerance_grad
             else:
-                x += t * d   # fixed step
+                _axpy(x, t, d)   # fixed step
                 if n_iter != max_iter:   # re-evaluate except on the last iteration
                     with enable_grad():
                         loss = float(closure())
@@ -343,6 +345,11 @@ class LBFGS(Optimizer):
         _cast(st, buf.dtype)
         self.param_groups[0].update((k, v) for k, v in groups[0].items() if k != "params")
         self.state = {self._params[0]: st} if st else {}
+
+
+def _axpy(y, a, x):
+    """y += a * x in place, the scalar cast to y's dtype (torch's add_(x, alpha=a))."""
+    K.axpy(y, y.dtype.type(a), x)
 
 
 def _copy(st):
