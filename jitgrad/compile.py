@@ -94,8 +94,12 @@ def _warm_optimizers(dtype, rng):
     for cls in vars(optim).values():
         if isinstance(cls, type) and issubclass(cls, optim.Optimizer) and cls is not optim.Optimizer:
             p = jg.tensor(rng.standard_normal(5), dtype=dtype, requires_grad=True)
-            p.grad = np.ones(5, dtype)
-            cls([p]).step()
+
+            def closure(p=p):   # LBFGS needs one; the others call it once
+                p.grad = np.ones(5, dtype)
+                return 0.0
+
+            cls([p]).step(closure)
     for name in ("clip_grad_norm_", "clip_grad_value_"):
         fn = getattr(utils, name, None)
         if fn is not None:
