@@ -65,7 +65,8 @@ for _ps, _opt in _ADAM.values():
 
 
 class TimeOptimizerStep:
-    """One step of every optimizer (defaults as torch's) over 1M parameters."""
+    """One step of every optimizer (defaults as torch's; LBFGS as in the module docstring) over
+    1M parameters."""
     params = [list(OPTIMIZERS), list(SPLITS)]
     param_names = ["optimizer", "tensors"]
 
