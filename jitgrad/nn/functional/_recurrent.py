@@ -20,6 +20,7 @@ taken at its own last step, as PyTorch does; padded output positions are zero.
 Layout: inputs are time-major (T, B, I); states (B, H); weights as PyTorch: w_ih (G*H, I),
 w_hh (G*H, H), biases (G*H,), with G = 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n).
 """
+import numba
 import numpy as np
 
 from ... import _check as C
@@ -35,6 +36,22 @@ __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell",
 _EMPTY = {np.dtype(np.float32): np.empty(0, np.float32),
           np.dtype(np.float64): np.empty(0, np.float64)}
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+# ----------------------------------------------------------------------------- threads
+def _one_thread(size):
+    """numba on one thread for steps below K.PAR_MIN elements (see kernels/recurrent.py);
+    returns the count to restore (None: unchanged)."""
+    nt = numba.get_num_threads()
+    if nt > 1 and size < K.PAR_MIN:
+        numba.set_num_threads(1)
+        return nt
+    return None
+
+
+def _restore(nt):
+    if nt is not None:
+        numba.set_num_threads(nt)
 
 
 # ----------------------------------------------------------------------------- validation
@@ -160,7 +177,11 @@ class RNNCell(Function):
         x, (h,), w_ih, w_hh, bi, bh, unbatched = _cell_inputs(
             op, "rnn", x, [("hx", h)], w_ih, w_hh, b_ih, b_hh)
         xg, hg = _projections(x, h, w_ih, w_hh)
-        K.rnn_cell_forward(act, xg, hg, bi, bh, xg)  # h' written over the input projection
+        nt = _one_thread(h.size)
+        try:
+            K.rnn_cell_forward(act, xg, hg, bi, bh, xg)  # h' written over the input projection
+        finally:
+            _restore(nt)
         ctx.act, ctx.unbatched = act, unbatched
         ctx.save_for_backward(x, h, w_ih, w_hh, xg)
         return xg.reshape(-1) if unbatched else xg
@@ -170,7 +191,11 @@ class RNNCell(Function):
         x, h, w_ih, w_hh, y = ctx.saved_tensors
         g = contiguous(g).reshape(y.shape)
         dg = np.empty(y.shape, y.dtype)
-        K.rnn_cell_backward(ctx.act, y, g, np.zeros(y.shape, y.dtype), dg)
+        nt = _one_thread(y.size)
+        try:
+            K.rnn_cell_backward(ctx.act, y, g, np.zeros(y.shape, y.dtype), dg)
+        finally:
+            _restore(nt)
         return _cell_backward(ctx, dg, dg, x, h, w_ih, w_hh, 2) + (None,)
 
     @staticmethod
@@ -188,7 +213,11 @@ class LSTMCell(Function):
         xg, hg = _projections(x, h, w_ih, w_hh)
         h2 = np.empty(h.shape, x.dtype)
         c2 = np.empty(h.shape, x.dtype)
-        K.lstm_cell_forward(xg, hg, bi, bh, c, xg, c2, h2)  # gates written over xg
+        nt = _one_thread(c.size)
+        try:
+            K.lstm_cell_forward(xg, hg, bi, bh, c, xg, c2, h2)  # gates written over xg
+        finally:
+            _restore(nt)
         ctx.unbatched = unbatched
         ctx.save_for_backward(x, h, c, w_ih, w_hh, xg, c2)
         if unbatched:
@@ -202,7 +231,11 @@ class LSTMCell(Function):
         gc = contiguous(gc).reshape(c2.shape)
         dg = np.empty(gates.shape, gates.dtype)
         dc = np.empty(c2.shape, c2.dtype)
-        K.lstm_cell_backward(gates, c, c2, gh, np.zeros(c2.shape, c2.dtype), gc, dg, dc)
+        nt = _one_thread(c2.size)
+        try:
+            K.lstm_cell_backward(gates, c, c2, gh, np.zeros(c2.shape, c2.dtype), gc, dg, dc)
+        finally:
+            _restore(nt)
         dx, dh, dwi, dwh, dbi, dbh = _cell_backward(ctx, dg, dg, x, h, w_ih, w_hh, 3)
         dc = (dc.reshape(-1) if ctx.unbatched else dc) if ctx.needs_input_grad[2] else None
         return dx, dh, dc, dwi, dwh, dbi, dbh
@@ -223,7 +256,11 @@ class GRUCell(Function):
         H = h.shape[1]
         saved = np.empty((x.shape[0], 4 * H), x.dtype)
         h2 = np.empty(h.shape, x.dtype)
-        K.gru_cell_forward(xg, hg, bi, bh, h, saved, h2)
+        nt = _one_thread(h.size)
+        try:
+            K.gru_cell_forward(xg, hg, bi, bh, h, saved, h2)
+        finally:
+            _restore(nt)
         ctx.unbatched = unbatched
         ctx.save_for_backward(x, h, w_ih, w_hh, saved)
         return h2.reshape(-1) if unbatched else h2
@@ -235,7 +272,11 @@ class GRUCell(Function):
         dgx = np.empty((h.shape[0], 3 * h.shape[1]), h.dtype)
         dgh = np.empty(dgx.shape, h.dtype)
         carry = np.zeros(h.shape, h.dtype)
-        K.gru_cell_backward(saved, h, g, np.zeros(h.shape, h.dtype), carry, dgx, dgh)
+        nt = _one_thread(h.size)
+        try:
+            K.gru_cell_backward(saved, h, g, np.zeros(h.shape, h.dtype), carry, dgx, dgh)
+        finally:
+            _restore(nt)
         return _cell_backward(ctx, dgx, dgh, x, h, w_ih, w_hh, 2, carry)
 
     @staticmethod
@@ -350,14 +391,18 @@ class RNNLayer(Function):
         T, B, _ = x.shape
         hs = _state_buffer(ctx, T, h0, reverse)
         hg = np.empty((B, w_hh.shape[0]), x.dtype)
-        w_hhT = w_hh.T
+        w_hhT = np.ascontiguousarray(w_hh.T)  # measured faster per step than the transposed view
         bs = ctx.bs
-        for t, p, q in _order(T, reverse):
-            if reverse:
-                _seed_rows(ctx, (hs,), (h0,), t)
-            n = bs[t]
-            np.matmul(hs[p, :n], w_hhT, out=hg[:n])
-            K.rnn_cell_forward(act, xg[t, :n], hg[:n], bi, bh, hs[q, :n])
+        nt = _one_thread(B * hs.shape[2])
+        try:
+            for t, p, q in _order(T, reverse):
+                if reverse:
+                    _seed_rows(ctx, (hs,), (h0,), t)
+                n = bs[t]
+                np.matmul(hs[p, :n], w_hhT, out=hg[:n])
+                K.rnn_cell_forward(act, xg[t, :n], hg[:n], bi, bh, hs[q, :n])
+        finally:
+            _restore(nt)
         ctx.act = act
         ctx.save_for_backward(x, w_ih, w_hh, hs)
         out, (hn,) = _layer_outputs(ctx, (hs,))
@@ -371,10 +416,14 @@ class RNNLayer(Function):
         dg = _grad_buffer(ctx, (T, B, H), hs.dtype)
         dh = np.array(ghn, order="C")
         bs = ctx.bs
-        for t, p, q in reversed(_order(T, ctx.reverse)):
-            n = bs[t]
-            K.rnn_cell_backward(ctx.act, hs[q, :n], gy[t, :n], dh[:n], dg[t, :n])
-            np.matmul(dg[t, :n], w_hh, out=dh[:n])
+        nt = _one_thread(B * hs.shape[2])
+        try:
+            for t, p, q in reversed(_order(T, ctx.reverse)):
+                n = bs[t]
+                K.rnn_cell_backward(ctx.act, hs[q, :n], gy[t, :n], dh[:n], dg[t, :n])
+                np.matmul(dg[t, :n], w_hh, out=dh[:n])
+        finally:
+            _restore(nt)
         dg2 = dg.reshape(T * B, H)
         dx, dwi, dwh, dbi, dbh = _weight_grads(ctx, ctx.needs_input_grad, dg2, dg2,
                                                x.reshape(T * B, -1),
@@ -399,15 +448,19 @@ class LSTMLayer(Function):
         hs = _state_buffer(ctx, T, h0, reverse)
         cs = _state_buffer(ctx, T, c0, reverse)
         hg = np.empty((B, w_hh.shape[0]), x.dtype)
-        w_hhT = w_hh.T
+        w_hhT = np.ascontiguousarray(w_hh.T)  # measured faster per step than the transposed view
         bs = ctx.bs
-        for t, p, q in _order(T, reverse):
-            if reverse:
-                _seed_rows(ctx, (hs, cs), (h0, c0), t)
-            n = bs[t]
-            np.matmul(hs[p, :n], w_hhT, out=hg[:n])
-            g = xg[t, :n]  # activated gates written over the input projection
-            K.lstm_cell_forward(g, hg[:n], bi, bh, cs[p, :n], g, cs[q, :n], hs[q, :n])
+        nt = _one_thread(B * hs.shape[2])
+        try:
+            for t, p, q in _order(T, reverse):
+                if reverse:
+                    _seed_rows(ctx, (hs, cs), (h0, c0), t)
+                n = bs[t]
+                np.matmul(hs[p, :n], w_hhT, out=hg[:n])
+                g = xg[t, :n]  # activated gates written over the input projection
+                K.lstm_cell_forward(g, hg[:n], bi, bh, cs[p, :n], g, cs[q, :n], hs[q, :n])
+        finally:
+            _restore(nt)
         ctx.save_for_backward(x, w_ih, w_hh, hs, cs, xg)
         out, (hn, cn) = _layer_outputs(ctx, (hs, cs))
         return out, hn, cn
@@ -421,11 +474,15 @@ class LSTMLayer(Function):
         dh = np.array(ghn, order="C")
         dc = np.array(gcn, order="C")
         bs = ctx.bs
-        for t, p, q in reversed(_order(T, ctx.reverse)):
-            n = bs[t]
-            K.lstm_cell_backward(gates[t, :n], cs[p, :n], cs[q, :n], gy[t, :n], dh[:n],
-                                 dc[:n], dg[t, :n], dc[:n])
-            np.matmul(dg[t, :n], w_hh, out=dh[:n])
+        nt = _one_thread(B * hs.shape[2])
+        try:
+            for t, p, q in reversed(_order(T, ctx.reverse)):
+                n = bs[t]
+                K.lstm_cell_backward(gates[t, :n], cs[p, :n], cs[q, :n], gy[t, :n], dh[:n],
+                                     dc[:n], dg[t, :n], dc[:n])
+                np.matmul(dg[t, :n], w_hh, out=dh[:n])
+        finally:
+            _restore(nt)
         dg2 = dg.reshape(T * B, 4 * H)
         dx, dwi, dwh, dbi, dbh = _weight_grads(ctx, ctx.needs_input_grad, dg2, dg2,
                                                x.reshape(T * B, -1),
@@ -450,14 +507,18 @@ class GRULayer(Function):
         hs = _state_buffer(ctx, T, h0, reverse)
         saved = np.empty((T, B, 4 * H), x.dtype)
         hg = np.empty((B, 3 * H), x.dtype)
-        w_hhT = w_hh.T
+        w_hhT = np.ascontiguousarray(w_hh.T)  # measured faster per step than the transposed view
         bs = ctx.bs
-        for t, p, q in _order(T, reverse):
-            if reverse:
-                _seed_rows(ctx, (hs,), (h0,), t)
-            n = bs[t]
-            np.matmul(hs[p, :n], w_hhT, out=hg[:n])
-            K.gru_cell_forward(xg[t, :n], hg[:n], bi, bh, hs[p, :n], saved[t, :n], hs[q, :n])
+        nt = _one_thread(B * hs.shape[2])
+        try:
+            for t, p, q in _order(T, reverse):
+                if reverse:
+                    _seed_rows(ctx, (hs,), (h0,), t)
+                n = bs[t]
+                np.matmul(hs[p, :n], w_hhT, out=hg[:n])
+                K.gru_cell_forward(xg[t, :n], hg[:n], bi, bh, hs[p, :n], saved[t, :n], hs[q, :n])
+        finally:
+            _restore(nt)
         ctx.save_for_backward(x, w_ih, w_hh, hs, saved)
         out, (hn,) = _layer_outputs(ctx, (hs,))
         return out, hn
@@ -472,11 +533,15 @@ class GRULayer(Function):
         dh = np.array(ghn, order="C")
         carry = np.zeros((B, H), hs.dtype)
         bs = ctx.bs
-        for t, p, q in reversed(_order(T, ctx.reverse)):
-            n = bs[t]
-            K.gru_cell_backward(saved[t, :n], hs[p, :n], gy[t, :n], dh[:n], carry[:n],
-                                dgx[t, :n], dgh[t, :n])
-            np.matmul(dgh[t, :n], w_hh, out=dh[:n])
+        nt = _one_thread(B * hs.shape[2])
+        try:
+            for t, p, q in reversed(_order(T, ctx.reverse)):
+                n = bs[t]
+                K.gru_cell_backward(saved[t, :n], hs[p, :n], gy[t, :n], dh[:n], carry[:n],
+                                    dgx[t, :n], dgh[t, :n])
+                np.matmul(dgh[t, :n], w_hh, out=dh[:n])
+        finally:
+            _restore(nt)
         dh += carry
         dx, dwi, dwh, dbi, dbh = _weight_grads(ctx, ctx.needs_input_grad,
                                                dgx.reshape(T * B, 3 * H),
