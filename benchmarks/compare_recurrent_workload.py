@@ -23,126 +23,10 @@ import subprocess
 import sys
 import time
 
-I, H, T, B = 32, 128, 64, 32
-NSEQ = 4
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sidebyside.recurrent import B, H, I, T, _jitgrad_impl, _torch_impl  # noqa: E402
+
 WORKLOADS = ["lstm", "lstm_cell", "gru", "gru_cell"]
-
-
-def _data():
-    import numpy as np
-    rng = np.random.default_rng(1)
-    xs = [rng.standard_normal((T, B, I)).astype(np.float32) for _ in range(NSEQ)]
-    target = (rng.standard_normal((B, H)) * 0.5).astype(np.float32)
-    return xs, target
-
-
-def _init(gates):
-    import numpy as np
-    rng = np.random.default_rng(0)
-    k = 1.0 / np.sqrt(H)
-    shapes = {"weight_ih": (gates * H, I), "weight_hh": (gates * H, H),
-              "bias_ih": (gates * H,), "bias_hh": (gates * H,)}
-    return {n: rng.uniform(-k, k, s).astype(np.float32) for n, s in shapes.items()}
-
-
-# ----------------------------------------------------------------------------- jitgrad side
-def _jitgrad_impl(name):
-    import jitgrad as jg
-    F = jg.nn.functional
-    gates = 4 if name.startswith("lstm") else 3
-    init = _init(gates)
-    cell = name.endswith("_cell")
-    if cell:
-        mod = (jg.nn.LSTMCell if gates == 4 else jg.nn.GRUCell)(I, H)
-        sd = init
-    else:
-        mod = (jg.nn.LSTM if gates == 4 else jg.nn.GRU)(I, H)
-        sd = {k + "_l0": v for k, v in init.items()}
-    mod.load_state_dict(sd)
-    opt = jg.optim.Adam(mod.parameters())
-    opt_init = opt.state_dict()
-    xs, target = _data()
-    X = [jg.from_numpy(x) for x in xs]
-    tgt = jg.from_numpy(target)
-    st = {"i": 0}
-
-    def forward(x):
-        if not cell:
-            out, hn = mod(x)
-            h = hn[0][0] if gates == 4 else hn[0]
-            return F.mse_loss(h, tgt)
-        state = None
-        for t in range(T):
-            state = mod(x[t], state)
-        return F.mse_loss(state[0] if gates == 4 else state, tgt)
-
-    def step():
-        i = st["i"]
-        st["i"] = (i + 1) % NSEQ
-        opt.zero_grad()
-        loss = forward(X[i])
-        loss.backward()
-        opt.step()
-        st["loss"] = loss
-
-    def reset():
-        mod.load_state_dict(sd)
-        opt.load_state_dict(opt_init)
-        st["i"] = 0
-
-    return step, reset, lambda: float(st["loss"].item())
-
-
-# ----------------------------------------------------------------------------- torch side
-def _torch_impl(name):
-    import torch
-    import torch.nn.functional as F
-    gates = 4 if name.startswith("lstm") else 3
-    init = _init(gates)
-    cell = name.endswith("_cell")
-    if cell:
-        mod = (torch.nn.LSTMCell if gates == 4 else torch.nn.GRUCell)(I, H)
-        sd = {k: torch.from_numpy(v) for k, v in init.items()}
-    else:
-        mod = (torch.nn.LSTM if gates == 4 else torch.nn.GRU)(I, H)
-        sd = {k + "_l0": torch.from_numpy(v) for k, v in init.items()}
-    mod.load_state_dict(sd)
-    opt = torch.optim.Adam(mod.parameters())
-    xs, target = _data()
-    X = [torch.from_numpy(x) for x in xs]
-    tgt = torch.from_numpy(target)
-    st = {"i": 0}
-
-    def forward(x):
-        if not cell:
-            out, hn = mod(x)
-            h = hn[0][0] if gates == 4 else hn[0]
-            return F.mse_loss(h, tgt)
-        h = torch.zeros(B, H)
-        state = (h, torch.zeros(B, H)) if gates == 4 else h
-        for t in range(T):
-            state = mod(x[t], state)
-        return F.mse_loss(state[0] if gates == 4 else state, tgt)
-
-    def step():
-        i = st["i"]
-        st["i"] = (i + 1) % NSEQ
-        opt.zero_grad(set_to_none=True)
-        loss = forward(X[i])
-        loss.backward()
-        opt.step()
-        st["loss"] = loss.detach()
-
-    def reset():
-        with torch.no_grad():
-            mod.load_state_dict(sd)
-            for s in opt.state.values():
-                for v in s.values():
-                    if torch.is_tensor(v):
-                        v.zero_()
-        st["i"] = 0
-
-    return step, reset, lambda: float(st["loss"])
 
 
 # ----------------------------------------------------------------------------- worker
@@ -158,7 +42,8 @@ def worker(lib, threads, names):
     impls = {}
     for n in names:
         t0 = time.perf_counter()
-        impls[n] = make(n)
+        im = make(n)
+        impls[n] = (im.step, im.reset, im.loss_of)
         step, reset, loss = impls[n]
         reset()
         step()
@@ -288,7 +173,8 @@ def profile(args):
         acc["n"] += 1
         return r
     for name in [n for n in args.only if not n.endswith("_cell")]:
-        step, reset, _ = _jitgrad_impl(name)
+        im = _jitgrad_impl(name)
+        step, reset = im.step, im.reset
         reset()
         for _ in range(5):
             step()
@@ -316,37 +202,16 @@ def profile(args):
 
 
 def _gemm_floor(gates, rounds):
-    """The step's GEMMs alone, same shapes and calls (input projection, T recurrent forward,
-    T recurrent backward, dW_ih, dW_hh), with preallocated outputs."""
-    import numpy as np
-    rng = np.random.default_rng(0)
-    G = gates * H
-    x = rng.standard_normal((T * B, I)).astype(np.float32)
-    wi = rng.standard_normal((G, I)).astype(np.float32)
-    wh = rng.standard_normal((G, H)).astype(np.float32) * 0.05
-    hs = rng.standard_normal((T + 1, B, H)).astype(np.float32)
-    xg = np.empty((T * B, G), np.float32)
-    hg = np.empty((B, G), np.float32)
-    dg = rng.standard_normal((T, B, G)).astype(np.float32)
-    dh = np.empty((B, H), np.float32)
-    dwi = np.empty((G, I), np.float32)
-    dwh = np.empty((G, H), np.float32)
-
-    def run():
-        np.matmul(x, wi.T, out=xg)
-        for t in range(T):
-            np.matmul(hs[t], wh.T, out=hg)
-        for t in range(T):
-            np.matmul(dg[t], wh, out=dh)
-        np.matmul(dg.reshape(T * B, G).T, x, out=dwi)
-        np.matmul(dg.reshape(T * B, G).T, hs[:T].reshape(T * B, H), out=dwh)
+    """Median time of the module step's bare GEMMs (sidebyside.recurrent._gemm_impl)."""
+    from sidebyside.recurrent import _gemm_impl
+    step = _gemm_impl(gates).step
     for _ in range(5):
-        run()
+        step()
     reps = []
     for _ in range(rounds):
         t0 = time.perf_counter()
         for _ in range(20):
-            run()
+            step()
         reps.append((time.perf_counter() - t0) / 20)
     return statistics.median(reps)
 
