@@ -8,7 +8,10 @@ A layer over a whole sequence (one direction) is one autograd node too. Forward:
 projection of all T steps is one GEMM over T*B rows, then per step one recurrent GEMM into a
 preallocated block (``np.matmul(out=)``) and one fused cell kernel writing into preallocated
 state/gate buffers (nothing is allocated inside the time loop). The activated gates of every
-step are kept for backward (recomputing them instead was measured slower, see the README).
+step are kept for backward, written over the input projection: recomputing them from saved
+pre-activations (chainer's way) needs the same memory here, and the LSTM backward step kernel
+measured 10.3-10.6 us with saved gates against 17.1-19.4 us recomputing (32 x 128, float32, one
+thread), i.e. ~0.5 ms more per 64-step sequence.
 Backward runs the hidden-state recurrence per step (fused cell-backward kernel + one GEMM) and
 then computes dW_ih, dW_hh, the biases and dX as single GEMMs (and one column-sum kernel) over
 all T*B rows.
