@@ -354,3 +354,25 @@ def test_cells_match_torch(kind):
         np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-9)
     for (n, p), (_, q) in zip(jm.named_parameters(), tm.named_parameters()):
         np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-9, err_msg=n)
+
+
+@pytest.mark.parametrize("kind", list(SEQS))
+def test_unbatched_sequence_matches_batch_of_one(kind):
+    rng = np.random.default_rng(11)
+    mod = SEQS[kind](3, 4, num_layers=2, dtype=jg.float64)
+    x = rng.standard_normal((5, 3))
+    one = _flat(mod(jg.tensor(x)))
+    batched = _flat(mod(jg.tensor(x[:, None, :])))
+    assert one[0].shape == (5, 4) and one[1].shape == (2, 4)
+    for a, b in zip(one, batched):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy().squeeze(1),
+                                   rtol=1e-12)
+
+
+def test_one_graph_node_per_cell_step_and_per_layer():
+    lstm = nn.LSTM(3, 4)
+    out, (hn, cn) = lstm(jg.randn(6, 2, 3))
+    assert out.grad_fn.name() == "LstmLayerBackward"
+    assert out.grad_fn is hn.grad_fn.next[0][0] is cn.grad_fn.next[0][0]
+    h, c = nn.LSTMCell(3, 4)(jg.randn(2, 3))
+    assert h.grad_fn is c.grad_fn and h.grad_fn.name() == "LstmCellBackward"
