@@ -134,3 +134,19 @@ class PeakmemTrainStep:
 
     def peakmem_train_step_32_128_T64_B32_adam(self, model):
         _STEP[model].step()
+
+
+class TrackTrainStepMemory:
+    """Peak bytes Python allocates during one training step (tracemalloc: numpy arrays
+    included), which peakmem_ cannot separate from the process's import-time footprint."""
+    params = [STEPS]
+    param_names = ["model"]
+    unit = "bytes"
+
+    def track_traced_peak_bytes_train_step(self, model):
+        import tracemalloc
+        tracemalloc.start()
+        _STEP[model].step()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak
