@@ -14,11 +14,10 @@ import numpy as np
 
 from ... import _check as C
 from ..._ops import cat, stack
-from ..._tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
-from ..utils.rnn import PackedSequence, _lengths_of, _packed_positions, _ints
+from ..utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 from .linear import _float_dtype
 from .module import Module
 
@@ -218,9 +217,10 @@ class RNNBase(Module):
         if packed:
             data, batch_sizes = input.data, input.batch_sizes
             _check_input(op, data, self.input_size, dtype, 2)
-            lengths = _lengths_of(batch_sizes)
-            sort = None if input.sorted_indices is None else _ints(input.sorted_indices)
-            x = _padded_from_packed(data, batch_sizes)
+            # time-major, padded with zeros, in the packed (sorted) batch order
+            x, lengths = pad_packed_sequence(PackedSequence(data, batch_sizes))
+            lengths = lengths.numpy()
+            sort = None if input.sorted_indices is None else input.sorted_indices.numpy()
             unbatched = False
         else:
             _check_input(op, input, self.input_size, dtype, (2, 3))
@@ -256,9 +256,8 @@ class RNNBase(Module):
         finals = [f[0].unsqueeze(0) if len(f) == 1 else stack(f, 0) for f in finals]
         if packed:
             if sort is not None:
-                finals = [f[:, _ints(input.unsorted_indices)] for f in finals]
-            t, b = _packed_positions(input.batch_sizes)
-            out = PackedSequence(x.reshape(-1, x.shape[2])[t * B + b], input.batch_sizes,
+                finals = [f[:, input.unsorted_indices.numpy()] for f in finals]
+            out = PackedSequence(pack_padded_sequence(x, lengths).data, input.batch_sizes,
                                  input.sorted_indices, input.unsorted_indices)
         elif unbatched:
             out = x.squeeze(1)
@@ -284,19 +283,6 @@ class RNNBase(Module):
         if self.bidirectional:
             s += ", bidirectional=True"
         return s
-
-
-def _padded_from_packed(data, batch_sizes):
-    """Time-major padded (T, B, I) rows (sorted batch order, zeros past each end) from packed
-    data: one row gather from the data plus a zero row."""
-    bs = _ints(batch_sizes)
-    T, B = bs.size, int(bs[0])
-    t, b = _packed_positions(bs)
-    n = data.shape[0]
-    src = np.full(T * B, n, np.int64)
-    src[t * B + b] = np.arange(n)
-    zero = Tensor(np.zeros((1, data.shape[1]), data.dtype))
-    return cat([data, zero], 0)[src].reshape(T, B, data.shape[1])
 
 
 class RNN(RNNBase):
