@@ -33,7 +33,6 @@ from ...autograd.function import Function
 from ...kernels import linear as KL
 from ...kernels import recurrent as K
 from ..._ops.util import contiguous
-from ..._tensor import Tensor
 
 __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell",
            "rnn_tanh_layer", "rnn_relu_layer", "lstm_layer", "gru_layer"]
