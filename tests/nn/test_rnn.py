@@ -376,3 +376,29 @@ def test_one_graph_node_per_cell_step_and_per_layer():
     assert out.grad_fn is hn.grad_fn.next[0][0] is cn.grad_fn.next[0][0]
     h, c = nn.LSTMCell(3, 4)(jg.randn(2, 3))
     assert h.grad_fn is c.grad_fn and h.grad_fn.name() == "LstmCellBackward"
+
+
+def test_reused_buffers_never_overwrite_live_results():
+    """Layers reuse their large buffers only when nothing references them: an output kept by
+    the caller, or a graph not yet backpropagated, keeps its buffers."""
+    rng = np.random.default_rng(12)
+    lstm = nn.LSTM(8, 64)
+    xs = [jg.tensor(rng.standard_normal((40, 16, 8)).astype(np.float32)) for _ in range(3)]
+    out1, _ = lstm(xs[0])                     # graph alive: gates and states saved
+    kept = out1.detach().numpy().copy()
+    with jg.no_grad():
+        out2, _ = lstm(xs[1])
+    out3, _ = lstm(xs[2])
+    np.testing.assert_array_equal(out1.detach().numpy(), kept)
+    out1.sum().backward()
+    g1 = lstm.weight_hh_l0.grad.copy()
+    lstm.zero_grad()
+    out1b, _ = lstm(xs[0])
+    out1b.sum().backward()
+    np.testing.assert_allclose(lstm.weight_hh_l0.grad, g1, rtol=1e-5)
+    del out3
+    for _ in range(20):                       # the pool stays bounded over many shapes
+        lstm(jg.tensor(rng.standard_normal((int(rng.integers(20, 60)), 16, 8))
+                       .astype(np.float32)))
+    from jitgrad.nn.functional import _recurrent
+    assert len(_recurrent._POOL) <= _recurrent._POOL_KEYS

@@ -62,6 +62,7 @@ def _restore(nt):
 _POOL = {}          # (shape, dtype) -> arrays for whole-sequence buffers, reused when free
 _POOL_MIN = 1 << 16  # bytes; smaller arrays come from malloc's heap anyway
 _POOL_PER_KEY = 8
+_POOL_KEYS = 16      # shapes kept; the oldest is dropped (variable T would otherwise grow it)
 
 
 def _buffer(shape, dtype, zero=False):
@@ -72,7 +73,12 @@ def _buffer(shape, dtype, zero=False):
     dtype = np.dtype(dtype)
     if int(np.prod(shape)) * dtype.itemsize < _POOL_MIN:
         return (np.zeros if zero else np.empty)(shape, dtype)
-    free = _POOL.setdefault((shape, dtype), [])
+    key = (shape, dtype)
+    free = _POOL.get(key)
+    if free is None:
+        if len(_POOL) >= _POOL_KEYS:
+            del _POOL[next(iter(_POOL))]
+        free = _POOL[key] = []
     for a in free:
         if sys.getrefcount(a) == 3:  # the list, `a`, getrefcount's argument
             if zero:
