@@ -1,9 +1,10 @@
 """jitgrad.nn: Module, Parameter, containers, layers, activations, losses, init, functional."""
 from . import functional, init  # noqa: F401
-from .modules import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d,  # noqa: F401
-                      Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Dense, Dropout,
-                      Dropout2d, Embedding, Flatten, Identity, Linear, MaxPool1d, MaxPool2d,
-                      Module, ModuleDict, ModuleList, Sequential, Unflatten)
+from .modules import (GRU, LSTM, RNN, AdaptiveAvgPool2d, AdaptiveMaxPool2d,  # noqa: F401
+                      AvgPool1d, AvgPool2d, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d,
+                      Dense, Dropout, Dropout2d, Embedding, Flatten, GRUCell, Identity, Linear,
+                      LSTMCell, MaxPool1d, MaxPool2d, Module, ModuleDict, ModuleList, RNNCell,
+                      Sequential, Unflatten)
 from .modules.activation import *  # noqa: F401,F403
 from .modules.loss import *  # noqa: F401,F403
 from .modules.normalization import *  # noqa: F401,F403
