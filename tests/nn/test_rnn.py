@@ -401,4 +401,37 @@ def test_reused_buffers_never_overwrite_live_results():
         lstm(jg.tensor(rng.standard_normal((int(rng.integers(20, 60)), 16, 8))
                        .astype(np.float32)))
     from jitgrad.nn.functional import _recurrent
-    assert len(_recurrent._POOL) <= _recurrent._POOL_KEYS
+    assert len(_recurrent._pool()) <= _recurrent._POOL_KEYS
+
+
+def test_two_threads_training_lstms_match_running_them_in_turn():
+    """The whole-sequence buffer pool is per thread: concurrent LSTMs never share a buffer."""
+    import threading
+
+    def make(seed):
+        jg.manual_seed(seed)
+        return nn.LSTM(8, 32)
+
+    def train(lstm, seed, out):
+        gen = np.random.default_rng(seed)
+        opt = jg.optim.Adam(lstm.parameters(), lr=1e-2)
+        for _ in range(15):
+            x = jg.tensor(gen.standard_normal((40, 16, 8)).astype(np.float32))
+            opt.zero_grad()
+            y, _ = lstm(x)
+            (y * y).mean().backward()
+            opt.step()
+        out[seed] = [p.data.copy() for p in lstm.parameters()]
+
+    sequential, threaded = {}, {}
+    for s in (1, 2):
+        train(make(s), s, sequential)
+    models = {s: make(s) for s in (1, 2)}          # built in turn: the same initial weights
+    ts = [threading.Thread(target=train, args=(models[s], s, threaded)) for s in (1, 2)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    for s in (1, 2):
+        for a, b in zip(sequential[s], threaded[s]):
+            np.testing.assert_array_equal(a, b)

@@ -24,6 +24,7 @@ Layout: inputs are time-major (T, B, I); states (B, H); weights as PyTorch: w_ih
 w_hh (G*H, H), biases (G*H,), with G = 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n).
 """
 import sys
+import threading
 
 import numba
 import numpy as np
@@ -59,10 +60,19 @@ def _restore(nt):
 
 
 # ----------------------------------------------------------------------------- buffers
-_POOL = {}          # (shape, dtype) -> arrays for whole-sequence buffers, reused when free
+# (shape, dtype) -> arrays for whole-sequence buffers, reused when free; per thread, so two
+# threads training models at once never both take the same free buffer
+_POOLS = threading.local()
 _POOL_MIN = 1 << 16  # bytes; smaller arrays come from malloc's heap anyway
 _POOL_PER_KEY = 8
 _POOL_KEYS = 16      # shapes kept; the oldest is dropped (variable T would otherwise grow it)
+
+
+def _pool():
+    pool = getattr(_POOLS, "pool", None)
+    if pool is None:
+        pool = _POOLS.pool = {}
+    return pool
 
 
 def _buffer(shape, dtype, zero=False):
@@ -73,12 +83,13 @@ def _buffer(shape, dtype, zero=False):
     dtype = np.dtype(dtype)
     if int(np.prod(shape)) * dtype.itemsize < _POOL_MIN:
         return (np.zeros if zero else np.empty)(shape, dtype)
+    pool = _pool()
     key = (shape, dtype)
-    free = _POOL.get(key)
+    free = pool.get(key)
     if free is None:
-        if len(_POOL) >= _POOL_KEYS:
-            del _POOL[next(iter(_POOL))]
-        free = _POOL[key] = []
+        if len(pool) >= _POOL_KEYS:
+            del pool[next(iter(pool))]
+        free = pool[key] = []
     for a in free:
         if sys.getrefcount(a) == 3:  # the list, `a`, getrefcount's argument
             if zero:
