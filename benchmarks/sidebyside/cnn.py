@@ -1,7 +1,7 @@
 """Workload: convolutions. The LeNet-style training step (jitgrad, torch eager NCHW with Adam()
 default and Adam(fused=True)) and a 3x3 64->64 conv forward + backward (jitgrad vs torch's
-oneDNN). benchmarks/compare_cnn_workload.py builds its rows from the same functions and adds
-memory numbers."""
+oneDNN). compare.py's solo mode runs each row alone in its own process and reports its peak
+resident memory."""
 import textwrap
 
 from .harness import Impl, Workload, register

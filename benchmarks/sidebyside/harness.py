@@ -34,6 +34,9 @@ def _parse_args(argv=None, doc=None):
                     help="solo mode: processes per implementation (default 5, quick 3)")
     ap.add_argument("--worker", nargs=3, metavar=("WORKLOAD", "CONFIG", "ROW"),
                     help=argparse.SUPPRESS)
+    ap.add_argument("--profile", action="store_true",
+                    help="instead of comparing: for every jitgrad row, the step's time inside "
+                         "numpy.matmul (BLAS) against everything else, in this process")
     ap.add_argument("--omp-passive", action="store_true",
                     help="set OMP_WAIT_POLICY=PASSIVE for the whole process (torch included): "
                          "OpenMP workers sleep at once instead of spinning after a parallel "
@@ -424,6 +427,44 @@ def _import_peers(args):
     return jg
 
 
+def profile(args):
+    """Split each jitgrad row's step time into numpy.matmul (BLAS GEMMs) and the rest."""
+    import numpy as np
+    import jitgrad as jg
+    jg.set_num_threads(args.threads)
+    real, acc = np.matmul, {"t": 0.0, "n": 0}
+
+    def timed(*a, **k):
+        t0 = time.perf_counter()
+        r = real(*a, **k)
+        acc["t"] += time.perf_counter() - t0
+        acc["n"] += 1
+        return r
+    for name in args.workload or list(WORKLOADS):
+        w = WORKLOADS[name](args)
+        for cfg in w.configs():
+            for label, factory in w.implementations(cfg):
+                if not label.startswith("jitgrad"):
+                    continue
+                im = factory()
+                n = _calibrate(im, args.block)
+                steps, gemms = [], []
+                for _ in range(args.repeats):
+                    im.reset()
+                    np.matmul = timed
+                    acc["t"], acc["n"] = 0.0, 0
+                    t0 = time.perf_counter()
+                    for _ in range(n):
+                        im.step()
+                    steps.append((time.perf_counter() - t0) / n)
+                    np.matmul = real
+                    gemms.append(acc["t"] / n)
+                st, gm = statistics.median(steps), statistics.median(gemms)
+                print(f"{cfg['title']}\n  {label}: step {fmt_time(st)}, inside numpy.matmul "
+                      f"{fmt_time(gm)} ({acc['n'] // n} calls, {gm / st:.0%}), everything "
+                      f"else {fmt_time(st - gm)}")
+
+
 def main(argv=None, doc=None):
     args = _parse_args(argv, doc)
     _set_thread_env(args.threads, args.omp_passive)
@@ -431,6 +472,9 @@ def main(argv=None, doc=None):
     if args.worker:
         _import_peers(args)
         worker(args)
+        return
+    if args.profile:
+        profile(args)
         return
     if args.mode == "inprocess":
         _import_peers(args)

@@ -2,9 +2,9 @@
 batch 32, MSE of the last hidden state against a fixed target, default Adam(): the sequence
 module and a Python loop over the cell, jitgrad and torch eager, plus the bare GEMMs (a floor).
 
-The factories here are shared with benchmarks/compare_recurrent_workload.py, which runs each
-library in its own process (in one process torch loads OpenMP first and jitgrad keeps its numba
-kernels on one thread, which is what the recurrent kernels use at this size anyway).
+The rows run through compare.py (solo mode by default: each implementation alone in its own
+process); ``compare.py --profile --workload recurrent`` splits the jitgrad steps into GEMM time
+and the rest.
 """
 import textwrap
 

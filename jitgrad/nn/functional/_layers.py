@@ -94,7 +94,7 @@ class Linear(Function):
             K.bias_act_backward(ctx.act, g2.reshape(-1) if y is None else y.reshape(-1),
                                 g2.reshape(-1), gz.reshape(-1), gb, n_out)
             g2 = gz
-        gx = (g2 @ w).reshape(g.shape[:-1] + (w.shape[1],)) if need[0] else None
+        gx = np.matmul(g2, w).reshape(g.shape[:-1] + (w.shape[1],)) if need[0] else None
         gw = None
         if need[1]:  # straight into the weight's gradient store when the engine allows it
             gw = np.matmul(g2.T, x.reshape(-1, x.shape[-1]), out=ctx.grad_buffer(1))

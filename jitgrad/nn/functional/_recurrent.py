@@ -163,7 +163,7 @@ def _colsum(a, out):
 def _weight_grads(ctx, need, dgx, dgh, x2, hprev2, w_ih, iw, ib):
     """(dx, dW_ih, dW_hh, db_ih, db_hh) from the gate gradients of all rows, each one GEMM (or
     column sum); iw / ib are the argument positions of w_ih / b_ih (for grad_buffer)."""
-    dx = dgx @ w_ih if need[0] else None
+    dx = np.matmul(dgx, w_ih) if need[0] else None
     dwi = np.matmul(dgx.T, x2, out=ctx.grad_buffer(iw)) if need[iw] else None
     dwh = np.matmul(dgh.T, hprev2, out=ctx.grad_buffer(iw + 1)) if need[iw + 1] else None
     dbi = dbh = None
@@ -206,7 +206,7 @@ def _cell_backward(ctx, dg, dgh, x, h, w_ih, w_hh, iw, dh_direct=None):
     dx, dwi, dwh, dbi, dbh = _weight_grads(ctx, need, dg, dgh, x, h, w_ih, iw, iw + 2)
     dh = None
     if need[1]:
-        dh = dgh @ w_hh
+        dh = np.matmul(dgh, w_hh)
         if dh_direct is not None:
             dh += dh_direct
     if ctx.unbatched:
