@@ -12,7 +12,7 @@ from ._dtypes import as_dtype, check_grad_dtype
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_out_idx", "_version", "_hooks",
+    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_out_idx", "_version", "_hooks",
                  "_grad_store", "_grad_home", "_base", "__weakref__")
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operators
 
@@ -26,6 +26,19 @@ class Tensor:
             self.requires_grad_(True)
 
     # ----------------------------------------------------------------- autograd attributes
+    @property
+    def grad(self):
+        """The accumulated gradient (an ndarray shaped and typed like ``data``), or None.
+        Assigning checks it as PyTorch does: None, or an array / Tensor of this tensor's shape
+        and dtype (any layout); anything else raises before ``.grad`` changes."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            value = _checked_grad(self, value)
+        self._grad = value
+
     @property
     def requires_grad(self):
         return self._requires_grad
@@ -265,7 +278,7 @@ class _HookHandle:
 
 def _init(t, data, requires_grad, grad_fn, out_idx, version=None, base=None):
     t.data = data
-    t.grad = None
+    t._grad = None
     t._requires_grad = requires_grad
     t.grad_fn = grad_fn
     t._out_idx = out_idx
@@ -282,7 +295,7 @@ def _make(data, requires_grad, grad_fn, out_idx, version=None, base=None):
         data = np.asarray(data)
     t = Tensor.__new__(Tensor)
     t.data = data
-    t.grad = None
+    t._grad = None
     t._requires_grad = requires_grad
     t.grad_fn = grad_fn
     t._out_idx = out_idx
@@ -292,6 +305,21 @@ def _make(data, requires_grad, grad_fn, out_idx, version=None, base=None):
     t._grad_home = None
     t._base = base
     return t
+
+
+def _checked_grad(t, value):
+    if isinstance(value, Tensor):
+        value = value.data
+    if type(value) is not np.ndarray:
+        raise TypeError(f"assigned grad expected to be a Tensor, an ndarray or None but got "
+                        f"{type(value).__name__}")
+    if value.shape != t.data.shape:
+        raise RuntimeError(f"assigned grad has data of a different size: expected shape "
+                           f"{t.data.shape}, got {value.shape}")
+    if value.dtype != t.data.dtype:
+        raise RuntimeError(f"assigned grad has data of a different type: expected dtype "
+                           f"{t.data.dtype}, got {value.dtype}")
+    return value
 
 
 def _check_inplace(t, op):

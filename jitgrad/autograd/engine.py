@@ -201,7 +201,7 @@ def _call_backward(node, buf, capture, retain_graph):
         for slot, ref in node.out_retain.items():
             t = ref()
             if t is not None and buf[slot] is not None:
-                t.grad = buf[slot].copy() if t.grad is None else t.grad + buf[slot]
+                t._grad = buf[slot].copy() if t._grad is None else t._grad + buf[slot]
     if capture is not None:
         for slot, g in enumerate(buf):
             key = (id(node), slot)

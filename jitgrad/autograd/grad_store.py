@@ -57,20 +57,21 @@ def writable(leaf):
     """True when an op may write the leaf's whole gradient into its view (see the protocol;
     the caller checks that exactly one edge leads to the leaf)."""
     view = leaf._grad_store
-    return (view is not None and leaf.grad is None and not leaf._hooks
+    return (view is not None and leaf._grad is None and not leaf._hooks
             and view.shape == leaf.data.shape and view.dtype == leaf.data.dtype)
 
 
 def accumulate(leaf, g):
     """Add the finished gradient g into ``leaf.grad``, through the leaf's view if it has one."""
-    if leaf.grad is None:
+    grad = leaf._grad  # the slot behind the checked .grad property: engine-made values are valid
+    if grad is None:
         view = leaf._grad_store
         if g is view:  # already written there by the op (Context.grad_buffer)
-            leaf.grad = view
+            leaf._grad = view
         elif view is not None and view.shape == g.shape and view.dtype == leaf.data.dtype:
             np.copyto(view, g)
-            leaf.grad = view
+            leaf._grad = view
         else:
-            leaf.grad = np.array(g, dtype=leaf.data.dtype, order="C", copy=True)
+            leaf._grad = np.array(g, dtype=leaf.data.dtype, order="C", copy=True)
     else:
-        leaf.grad += g
+        grad += g

@@ -80,7 +80,7 @@ class FlatBuffer:
         of parameters it covers (they share step count and extras); (None, None) if nothing
         to do.
         Gradients set by hand (not the buffer's view) are copied into the buffer first."""
-        grads = [p.grad for p in self.params]
+        grads = [p._grad for p in self.params]
         if all(map(is_, grads, self.gviews)):
             steps = self.steps
             steps += 1
@@ -98,7 +98,7 @@ class FlatBuffer:
                         raise RuntimeError(f"optimizer step: parameter {i} of shape {gv.shape} "
                                            f"has a gradient of shape {g.shape}")
                     np.copyto(gv, g, casting="unsafe")
-                    p.grad = gv
+                    p._grad = gv
                 act[i] = True
             if not act.any():
                 return None, None

@@ -81,7 +81,29 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        self._check_state(state_dict)
         self.__dict__.update(state_dict)
+
+    def _check_state(self, state_dict, skip=()):
+        """Validate a scheduler state dict before anything changes: a dict of str keys whose
+        numbers and per-group lists have the kind and length of this scheduler's own."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{name}.load_state_dict: expected a dict, got "
+                            f"{type(state_dict).__name__}")
+        for k, v in state_dict.items():
+            if not isinstance(k, str) or k == "optimizer":
+                raise ValueError(f"{name}.load_state_dict: unexpected key {k!r}")
+            cur = self.__dict__.get(k)
+            if k in skip or cur is None or isinstance(cur, bool):
+                continue
+            if isinstance(cur, (int, float)) and not (isinstance(v, (int, float))
+                                                     and not isinstance(v, bool)):
+                raise ValueError(f"{name}.load_state_dict: '{k}' must be a number, got {v!r}")
+            if isinstance(cur, list) and not (isinstance(v, (list, tuple))
+                                               and len(v) == len(cur)):
+                raise ValueError(f"{name}.load_state_dict: '{k}' must be a list of "
+                                 f"{len(cur)} values, got {v!r}")
 
 
 class LambdaLR(LRScheduler):
@@ -102,6 +124,7 @@ class LambdaLR(LRScheduler):
         return sd
 
     def load_state_dict(self, state_dict):
+        self._check_state(state_dict, skip=("lr_lambdas",))
         state_dict = dict(state_dict)
         lambdas = state_dict.pop("lr_lambdas")
         self.__dict__.update(state_dict)
@@ -570,6 +593,13 @@ class SequentialLR(LRScheduler):
         return sd
 
     def load_state_dict(self, state_dict):
+        self._check_state(state_dict, skip=("_schedulers",))
+        scheds = state_dict.get("_schedulers")
+        if not isinstance(scheds, (list, tuple)) or len(scheds) != len(self._schedulers):
+            raise ValueError(f"SequentialLR.load_state_dict: '_schedulers' must hold "
+                             f"{len(self._schedulers)} state dicts")
+        for s, sd in zip(self._schedulers, scheds):
+            s._check_state(sd, skip=("lr_lambdas", "_schedulers"))
         state_dict = dict(state_dict)
         scheds = state_dict.pop("_schedulers")
         self.__dict__.update(state_dict)

@@ -208,7 +208,25 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        groups = state_dict["param_groups"]
+        """Load a state dict from :meth:`state_dict` (or PyTorch's layout). Everything (keys,
+        group sizes, hyper-parameter types, every entry's step, scalars, array shapes and
+        dtypes) is validated first: on error nothing has changed."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{name}.load_state_dict: expected a dict, got "
+                            f"{type(state_dict).__name__}")
+        for key in ("state", "param_groups"):
+            if key not in state_dict:
+                raise ValueError(f"{name}.load_state_dict: the state dict lacks the '{key}' key "
+                                 f"(it has {sorted(map(str, state_dict))})")
+        groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(groups, (list, tuple)) or not all(isinstance(g, dict) and "params" in g
+                                                           for g in groups):
+            raise ValueError(f"{name}.load_state_dict: 'param_groups' must be a list of dicts "
+                             f"with a 'params' entry")
+        if not isinstance(saved_state, dict):
+            raise ValueError(f"{name}.load_state_dict: 'state' must be a dict, got "
+                             f"{type(saved_state).__name__}")
         if len(groups) != len(self.param_groups):
             raise ValueError(f"loaded state dict has {len(groups)} parameter groups, the "
                              f"optimizer has {len(self.param_groups)}")
@@ -218,22 +236,33 @@ class Optimizer:
                 raise ValueError(f"loaded state dict contains a parameter group {gi} of "
                                  f"{len(saved['params'])} parameters that doesn't match the "
                                  f"size of the optimizer's group ({len(group['params'])})")
+            for key, v in saved.items():
+                _check_hyper(name, gi, key, v, group.get(key))
             for k, p in zip(saved["params"], group["params"]):
                 index[k] = (gi, p)
         state = {}
-        for k, entry in state_dict["state"].items():
+        for k, entry in saved_state.items():
             if k not in index:
                 raise ValueError(f"loaded state dict has state for parameter {k}, which is in "
                                  f"no parameter group")
+            if not isinstance(entry, dict):
+                raise ValueError(f"loaded state for parameter {k} must be a dict, got "
+                                 f"{type(entry).__name__}")
             gi, p = index[k]
-            for name in self._state_inits({**self.param_groups[gi], **groups[gi]}):
-                if name not in entry:
-                    raise ValueError(f"loaded state for parameter {k} lacks '{name}'")
-                shape = np.shape(entry[name])
-                if shape != p.data.shape:
-                    raise ValueError(f"loaded state '{name}' for parameter {k} has shape "
-                                     f"{shape}, the parameter has shape {p.data.shape}")
-            state[id(p)] = entry
+            inits = self._state_inits({**self.param_groups[gi], **groups[gi]})
+            arrays = {}
+            for sname in inits:
+                if sname not in entry:
+                    raise ValueError(f"loaded state for parameter {k} lacks '{sname}'")
+                a = _real_array(entry[sname], f"loaded state '{sname}' for parameter {k}")
+                if a.shape != p.data.shape:
+                    raise ValueError(f"loaded state '{sname}' for parameter {k} has shape "
+                                     f"{a.shape}, the parameter has shape {p.data.shape}")
+                arrays[sname] = a
+            step = _step_value(entry.get("step", 1), k)
+            extras = {n: _scalar(entry.get(n, v), f"loaded state '{n}' for parameter {k}")
+                      for n, v in self._extras.items()}
+            state[id(p)] = (step, arrays, extras)
         # validated: now change things
         for gi, (saved, group) in enumerate(zip(groups, self.param_groups)):
             group.update((key, v) for key, v in saved.items() if key != "params")
@@ -244,11 +273,8 @@ class Optimizer:
                 entry = state.get(id(p))
                 if entry is None:
                     buf.set_param_state(i, 0, {}, dict(self._extras), inits)
-                    continue
-                step = int(entry.get("step", 1))
-                arrays = {n: _as_array(entry[n]) for n in inits}
-                extras = {n: float(_as_array(entry.get(n, v))) for n, v in self._extras.items()}
-                buf.set_param_state(i, step, arrays, extras, inits)
+                else:
+                    buf.set_param_state(i, *entry, inits)
 
     def _has_state(self, group):
         return True
@@ -259,6 +285,53 @@ class Optimizer:
 
 def _as_array(x):
     return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _real_array(x, what):
+    """x as a real (bool/int/float) ndarray, else ValueError naming `what`."""
+    try:
+        a = _as_array(x)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{what} is not an array ({type(exc).__name__}: {exc})") from None
+    if a.dtype.kind not in "biuf":
+        raise ValueError(f"{what} must be a real numeric array, got dtype {a.dtype}")
+    return a
+
+
+def _scalar(x, what):
+    a = _real_array(x, what)
+    if a.size != 1:
+        raise ValueError(f"{what} must be a number, got an array of shape {a.shape}")
+    return float(a.reshape(-1)[0])
+
+
+def _step_value(x, k):
+    """A saved step count: a finite, non-negative whole number."""
+    v = _scalar(x, f"loaded 'step' for parameter {k}")
+    if not np.isfinite(v) or v < 0 or v != int(v):
+        raise ValueError(f"loaded 'step' for parameter {k} must be a non-negative whole "
+                         f"number, got {x!r}")
+    return int(v)
+
+
+def _check_hyper(opt, gi, key, value, current):
+    """A loaded group entry must have the kind of value the optimizer's group holds there."""
+    def real(v):
+        return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+    if key == "params" or current is None:
+        return
+    if isinstance(current, bool):
+        ok = isinstance(value, (bool, np.bool_))
+    elif real(current):
+        ok = real(value)
+    elif isinstance(current, tuple):
+        ok = isinstance(value, (tuple, list)) and len(value) == len(current) and all(
+            map(real, value))
+    else:
+        return
+    if not ok:
+        raise ValueError(f"{opt}.load_state_dict: param_groups[{gi}]['{key}'] must be like "
+                         f"{current!r}, got {value!r}")
 
 
 class _StateView:

@@ -290,7 +290,7 @@ class Module:
                 t.data = t.data.astype(dtype)
                 t._version[0] += 1
                 if t.grad is not None:
-                    t.grad = t.grad.astype(dtype)
+                    t._grad = t._grad.astype(dtype)
         return self
 
     def cpu(self):
@@ -331,8 +331,9 @@ class Module:
         """Copy `state_dict` values (ndarrays, Tensors, or objects with ``.numpy()``, e.g. a
         PyTorch state dict) into this module's parameters and buffers, casting dtypes.
 
-        Every key and shape is checked first: missing or unexpected keys (strict) and shape
-        mismatches (always) raise one RuntimeError listing all of them, with the module left
+        Every key, shape and dtype is checked first: missing or unexpected keys (strict), shape
+        mismatches and non-real dtypes (complex, str, object: always) raise one RuntimeError
+        listing all of them, with the module left
         untouched. Values are copied into the existing arrays, so references stay valid.
         Returns ``(missing_keys, unexpected_keys)``."""
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
@@ -357,6 +358,11 @@ class Module:
                 errors.append(f"size mismatch for {k}: copying a param with shape {src.shape} "
                               f"from checkpoint, the shape in current model is "
                               f"{t.data.shape}.")
+                continue
+            if src.dtype.kind not in "biuf":
+                errors.append(f"dtype mismatch for {k}: cannot copy a value of dtype "
+                              f"{src.dtype} into a parameter of dtype {t.data.dtype} (only real "
+                              f"numeric values load; complex is refused, not truncated).")
                 continue
             todo.append((t, src))
         if errors:

@@ -103,16 +103,19 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__}: expected {self.num_features} channels "
                              f"(dim 1 of the input), got input of shape {tuple(input.shape)}")
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            with no_grad():
-                self.num_batches_tracked.data[...] += 1
-            factor = (1.0 / float(self.num_batches_tracked.data) if self.momentum is None
+        count = self.training and self.track_running_stats and self.num_batches_tracked is not None
+        if count:  # the count moves only once F.batch_norm has validated and run
+            factor = (1.0 / (float(self.num_batches_tracked.data) + 1) if self.momentum is None
                       else self.momentum)
         use_batch = self.training or (self.running_mean is None and self.running_var is None)
         track = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if track else None,
-                            self.running_var if track else None, self.weight, self.bias,
-                            use_batch, factor, self.eps)
+        out = F.batch_norm(input, self.running_mean if track else None,
+                           self.running_var if track else None, self.weight, self.bias,
+                           use_batch, factor, self.eps)
+        if count:
+            with no_grad():
+                self.num_batches_tracked.data[...] += 1
+        return out
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
