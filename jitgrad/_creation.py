@@ -2,8 +2,9 @@
 default one that ``manual_seed`` seeds); ``device=`` accepts the CPU only."""
 import numpy as np
 
+from . import _check
 from ._device import check_device
-from ._dtypes import as_dtype, float32, int64
+from ._dtypes import admit, as_dtype, float32, int64
 from ._random import numpy_rng
 from ._tensor import Tensor, _make
 
@@ -19,7 +20,10 @@ def _size(size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for s in size:
-        if not isinstance(s, (int, np.integer)) or s < 0:
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"size must be a tuple of ints, got {size!r} (an element of type "
+                            f"{type(s).__name__})")
+        if s < 0:
             raise ValueError(f"size must be non-negative integers, got {size}")
     return tuple(int(s) for s in size)
 
@@ -41,15 +45,17 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor) and (dtype is None or data.data.dtype == as_dtype(dtype)):
         return data
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == as_dtype(dtype)):
-        return _make(data, False, None, 0)
+        return _make(admit(data, "as_tensor()"), False, None, 0)
     return tensor(data, dtype=dtype)
 
 
 def from_numpy(array):
-    """A tensor sharing memory with `array`."""
+    """A tensor sharing memory with `array` when its dtype is supported and native-endian;
+    otherwise a converted copy (big-endian to native; int8/int16/uint16/uint32 to int64), and
+    float16, uint64, complex, object, str and datetime raise TypeError (see ``_dtypes.admit``)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
-    return _make(array, False, None, 0)
+    return _make(admit(array, "from_numpy()"), False, None, 0)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
@@ -143,4 +149,5 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
 
 def randperm(n, *, generator=None, dtype=None, device=None):
     check_device("randperm", device)
+    n = _check.integer("randperm", "n", n, minimum=0)
     return _finish(numpy_rng(generator).permutation(n).astype(_dtype(dtype, int64)), False)

@@ -7,8 +7,10 @@ int64 = np.dtype(np.int64)
 int32 = np.dtype(np.int32)
 bool_ = np.dtype(np.bool_)
 
-_SUPPORTED = {float32, float64, int64, int32, bool_, np.dtype(np.uint8), np.dtype(np.int8),
-              np.dtype(np.int16)}
+uint8 = np.dtype(np.uint8)
+
+_SUPPORTED = {float32, float64, int64, int32, bool_, uint8}
+_SUPPORTED_TEXT = "bool, uint8, int32, int64, float32, float64"
 
 
 def as_dtype(dtype):
@@ -24,8 +26,26 @@ def as_dtype(dtype):
     except TypeError:
         raise TypeError(f"unsupported dtype {dtype!r}") from None
     if d not in _SUPPORTED:
-        raise TypeError(f"unsupported dtype {d} (supported: float32, float64, int64, int32, bool)")
+        raise TypeError(f"unsupported dtype {d} (supported: {_SUPPORTED_TEXT})")
     return d
+
+
+def admit(arr, op):
+    """`arr` as an array of a supported dtype in native byte order: the door every array
+    passes into a Tensor. bool, uint8, int32, int64, float32, float64 stay; int8, int16,
+    uint16 and uint32 widen to int64 (exactly); big-endian data is converted to native order;
+    float16, uint64, complex, object, str, bytes, datetime and timedelta raise TypeError."""
+    d = arr.dtype
+    if d in _SUPPORTED:
+        return arr
+    native = d if d.isnative else d.newbyteorder("=")
+    if native in _SUPPORTED:
+        return arr.astype(native)
+    if native.kind in "iu" and native.itemsize < 8:
+        return arr.astype(int64)
+    raise TypeError(f"{op}: unsupported dtype {d} (supported: {_SUPPORTED_TEXT}; other integer "
+                    f"widths below 64 bits widen to int64; convert float16 with "
+                    f".astype(np.float32))")
 
 
 def check_grad_dtype(dtype):

@@ -8,7 +8,7 @@ import weakref
 import numpy as np
 
 from ._grad_mode import state as _grad_state
-from ._dtypes import as_dtype, check_grad_dtype
+from ._dtypes import admit, as_dtype, check_grad_dtype
 
 
 class Tensor:
@@ -17,10 +17,14 @@ class Tensor:
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, dtype=None, requires_grad=False):
+        if isinstance(data, (str, bytes)):
+            raise TypeError(f"tensor(): data must be a number, a sequence of numbers or an "
+                            f"array, got {type(data).__name__}")
         arr = np.array(data, dtype=as_dtype(dtype) if dtype is not None else None)
         if dtype is None and arr.dtype.kind == "f" and not isinstance(data, (np.ndarray,
                                                                               np.generic)):
             arr = arr.astype(np.float32)
+        arr = admit(arr, "tensor()")
         _init(self, arr, False, None, 0)
         if requires_grad:
             self.requires_grad_(True)
@@ -326,6 +330,15 @@ def _check_inplace(t, op):
     if _grad_state.enabled and t._requires_grad and t.grad_fn is None:
         raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
                            f"in-place operation.")
+    check_writeable(t.data, op)
+
+
+def check_writeable(data, op):
+    """An in-place op's target array must be writeable (from_numpy shares read-only arrays)."""
+    if not data.flags.writeable:
+        raise ValueError(f"{op}: the tensor's memory is read-only (it shares a non-writeable "
+                         f"NumPy array, e.g. from from_numpy); clone() it, or make the array "
+                         f"writeable, before an in-place operation")
 
 
 def _bind_ops():

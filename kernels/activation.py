@@ -155,9 +155,13 @@ def softmax_forward(x, out, outer, n, inner, log):
                 for j in range(n):
                     out[b + j * inner] *= r
             else:
-                lse = m + math.log(s)
+                # (x - m) - log(s), not x - (m + log(s)): exact at |x| ~ 1e30. Two passes, as
+                # fastmath's 'reassoc' lets LLVM regroup the one-line form into the inexact one
+                ls = math.log(s)
                 for j in range(n):
-                    out[b + j * inner] = x[b + j * inner] - lse
+                    out[b + j * inner] = x[b + j * inner] - m
+                for j in range(n):
+                    out[b + j * inner] -= ls
 
 
 @kernel

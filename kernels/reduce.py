@@ -10,8 +10,8 @@ import numpy as np
 from ._jit import kernel
 
 # row-reduction op codes (forward and backward); SPLIT is backward only: the gradient of an
-# extremum shared evenly among ties (amax/amin, global max/min), where MAX/MIN backward sends
-# it to the returned index.
+# extremum shared evenly among ties, or among the NaNs of a NaN result (amax/amin, global
+# max/min), where MAX/MIN backward sends it to the returned index.
 MAX, MIN, PROD, LOGSUMEXP, VAR, STD, NORM, SPLIT = range(8)
 
 
@@ -202,16 +202,20 @@ def reduce_rows_backward(op, x, n, y, g, idx, gx, p):
             gx[i] = 0.0
         for r in range(rows):
             gx[r * n + idx[r]] = g[r]
-    elif op == SPLIT:
+    elif op == SPLIT:  # a NaN extremum: shared among the NaNs (as torch.max())
         for r in range(rows):
             b = r * n
+            yr = y[r]
+            nan = yr != yr
             c = 0
             for k in range(n):
-                if x[b + k] == y[r]:
+                v = x[b + k]
+                if v == yr or (nan and v != v):
                     c += 1
             s = g[r] / c
             for k in range(n):
-                gx[b + k] = s if x[b + k] == y[r] else 0.0
+                v = x[b + k]
+                gx[b + k] = s if (v == yr or (nan and v != v)) else 0.0
     elif op == PROD:  # product of the other entries, right with zeros in the row
         for r in range(rows):
             b = r * n

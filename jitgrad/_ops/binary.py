@@ -133,9 +133,20 @@ class Div(Function):
         return _reduce_to_inputs(ctx, ga, gb)
 
 
+def _negative_int_power(a, b):
+    """True if a ** b is an integer power with a negative exponent (NumPy and torch raise)."""
+    if result_type(a, b).kind not in "iub":
+        return False
+    if type(b) is np.ndarray:
+        return b.size > 0 and b.dtype.kind == "i" and bool(b.min() < 0)
+    return isinstance(b, (int, np.integer)) and b < 0
+
+
 class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
+        if _negative_int_power(a, b):
+            raise RuntimeError("pow(): Integers to negative integer powers are not allowed.")
         ctx.save_for_backward(a, b)
         return binary(K.POW, "pow", a, b)
 

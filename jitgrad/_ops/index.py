@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd.function import Function
 from .._grad_mode import state as _grad_state
 from ..kernels import index as K
-from .._tensor import Tensor
+from .._tensor import Tensor, check_writeable
 from .util import contiguous
 
 _INDEX_TYPES = ("only integers, slices (`:`), ellipsis (`...`), None and long or bool tensors "
@@ -137,6 +137,7 @@ def setitem(input, index, value):
                                "jitgrad.where, masked_fill or cat)")
     idx, _ = parse_index(index)
     data = input.data
+    check_writeable(data, "setitem")
     if any(s == 0 and n > 1 for s, n in zip(data.strides, data.shape)):
         raise RuntimeError("unsupported operation: more than one element of the written-to "
                            "tensor refers to a single memory location. Please clone() the "

@@ -6,12 +6,13 @@ import math
 import numpy as np
 
 from .._random import numpy_rng
-from .._tensor import Tensor
+from .._tensor import Tensor, check_writeable
 
 
 def _fill(tensor, values):
     if not isinstance(tensor, Tensor):
         raise TypeError(f"init: expected a Tensor, got {type(tensor).__name__}")
+    check_writeable(tensor.data, "init")
     tensor.data[...] = values
     tensor._version[0] += 1
     return tensor

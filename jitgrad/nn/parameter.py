@@ -1,6 +1,7 @@
 """Parameter: a Tensor that a Module registers as a learnable weight (requires_grad by default)."""
 import numpy as np
 
+from .._dtypes import admit
 from .._tensor import Tensor, _init
 
 
@@ -19,7 +20,7 @@ class Parameter(Tensor):
             data = np.array(data)
             if data.dtype.kind == "f":
                 data = data.astype(np.float32)
-        _init(self, data, False, None, 0)
+        _init(self, admit(data, "Parameter()"), False, None, 0)
         if requires_grad:
             self.requires_grad_(True)
 
