@@ -76,13 +76,10 @@ def test_member_size_beyond_the_archive_is_refused(tmp_path):
 
 
 def _nested(depth, leaf):
-    text = leaf
-    for _ in range(depth):
-        text = '{"t": "list", "v": [' + text + ']}'
-    return text
+    return '{"t": "list", "v": [' * depth + leaf + "]}" * depth
 
 
-@pytest.mark.parametrize("depth", [150, 2000, 100_000])
+@pytest.mark.parametrize("depth", [150, 2000, 20_000])
 def test_deep_manifest_raises_value_error(tmp_path, depth):
     body = '{"format": "jitgrad", "version": 1, "root": ' + _nested(depth, '{"t": "none"}') + "}"
     path = _archive(tmp_path / "deep", None, manifest_bytes=body)
