@@ -1,7 +1,9 @@
-"""Autograd: Function (the custom-op API), backward / grad, grad-mode switches, gradcheck."""
+"""Autograd: Function (the custom-op API), backward / grad, grad-mode switches, anomaly mode,
+gradcheck."""
 import numpy as np
 
 from .._tensor import Tensor, _make
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
 from .engine import run_backward
 from .function import Context, Function  # noqa: F401
 from .._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401

@@ -8,6 +8,7 @@ import threading
 import numpy as np
 
 from .._tensor import Tensor, _make
+from . import anomaly as _anomaly
 from . import grad_store
 from .function import _FREED_MSG, Context, direct_leaves
 
@@ -218,6 +219,8 @@ def _call_backward(node, buf, capture, retain_graph):
     if len(gin) != len(node.next):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {len(node.next)}, got {len(gin)})")
+    if _anomaly.enabled:
+        _anomaly.check_backward(node, gin)
     if not retain_graph:
         node.free()
     return gin

@@ -8,6 +8,7 @@ import threading
 
 from .._tensor import Tensor, _make
 from .._grad_mode import state as _grad_state
+from . import anomaly as _anomaly
 
 # ids of the leaves whose gradient view a running backward() lets ops write into (the engine
 # sets it; see autograd/grad_store.py for the protocol)
@@ -141,6 +142,8 @@ class Function:
                 needs.append(False)
         ctx.needs_input_grad = needs
         out = cls.forward(ctx, *arrays)
+        if _anomaly.enabled:
+            _anomaly.check_forward(ctx, out)
         version = base = None
         if cls.is_view:
             version, base = _view_source(args)
