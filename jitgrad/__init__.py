@@ -34,5 +34,6 @@ from . import cuda  # noqa: E402,F401
 from . import utils  # noqa: E402,F401
 from . import distributed  # noqa: E402,F401
 from ._serialization import load, save  # noqa: E402,F401
+from ._config import show_config  # noqa: E402,F401
 
 __version__ = "0.1.0"

@@ -35,20 +35,24 @@ def _openmp_loaded():
 
 
 def _choose_wait_policy():
-    """Make OpenMP workers wait passively when we still can; return True if they will spin."""
+    """Make OpenMP workers wait passively when we still can; return (True if they will spin,
+    a sentence saying what was chosen and why, for show_config)."""
     env = os.environ
     if "GOMP_SPINCOUNT" in env:  # the user bounded the spinning themselves
-        return False
+        return False, f"GOMP_SPINCOUNT={env['GOMP_SPINCOUNT']} (set by the user; kept)"
     policy = env.get("OMP_WAIT_POLICY")
     if policy is None:
         if _openmp_loaded():
-            return True
+            return True, ("unset, OpenMP was loaded before jitgrad (spinning workers): numba "
+                          "kernels run on one thread")
         env["OMP_WAIT_POLICY"] = "PASSIVE"
-        return False
-    return policy.strip().upper() != "PASSIVE"
+        return False, "OMP_WAIT_POLICY=PASSIVE (set by jitgrad)"
+    spin = policy.strip().upper() != "PASSIVE"
+    return spin, (f"OMP_WAIT_POLICY={policy} (set by the user)" +
+                  ("; numba kernels run on one thread" if spin else ""))
 
 
-_workers_spin = _choose_wait_policy()
+_workers_spin, wait_policy = _choose_wait_policy()
 
 
 def set_num_threads(n):

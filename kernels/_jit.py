@@ -13,6 +13,11 @@ Policy (why each choice, measured numbers in README "JIT and caching"):
   ``JITGRAD_DISABLE_CACHE=1`` turns it off (cold-start benchmarks). A corrupt or truncated
   entry is dropped and recompiled instead of crashing. Users' own numba functions keep
   numba's default locations (we never touch NUMBA_CACHE_DIR).
+- Concurrent processes (MPI ranks, pytest-xdist, several fresh interpreters) may compile into
+  one cache directory at once: every data file has a writer-unique name and is written before
+  the index naming it (``_CacheFile``), so no index points at another key's code.
+- Fork: a child forked after numba's 'omp' pool started runs serial twins of the parallel
+  kernels (GNU OpenMP kills such a child otherwise; see "fork safety" below).
 - The locator plugs into numba's caching classes (``numba.core.caching``), a private API: numba
   is pinned below the next minor version in pyproject.toml and tests/test_jit_cache.py covers it.
 """
@@ -21,6 +26,7 @@ import hashlib
 import os
 import sys
 import tempfile
+import uuid
 import warnings
 
 import numba
@@ -126,14 +132,59 @@ class _KernelsLocator(caching._CacheLocator):
         return cls(py_func, py_file)
 
 
+class _SerialKernelsLocator(_KernelsLocator):
+    """The serial twin of a parallel kernel: same directory, its own index file (numba's index
+    key holds no compile flags, so the twins must not share one)."""
+
+    def get_disambiguator(self):
+        return f"{self._lineno}-serial"
+
+
 class _KernelsCacheImpl(caching.CompileResultCacheImpl):
     _locator_classes = [_KernelsLocator]
 
 
+class _SerialKernelsCacheImpl(caching.CompileResultCacheImpl):
+    _locator_classes = [_SerialKernelsLocator]
+
+
+class _CacheFile(caching.IndexDataCacheFile):
+    """numba's index + data files, safe when several processes compile into one directory.
+
+    numba numbers a new entry's data file by the entries it sees in the index (1, 2, ...) and
+    writes the index before the data: two processes adding different signatures at once both
+    pick number 1, and one's index can end up naming the other's machine code. Here every data
+    file gets a name no other writer uses and is written (atomically, as numba writes every
+    file: temporary + os.replace) before the index that names it, so an index only ever points
+    at complete data of its own key; a concurrent index update may drop an entry (a later
+    miss, recompiled), never corrupt one."""
+
+    def save(self, key, data):
+        name = self._data_name_pattern.replace("{number:d}",
+                                               f"{os.getpid()}-{uuid.uuid4().hex[:12]}")
+        self._save_data(name, data)
+        overloads = self._load_index()
+        old = overloads.get(key)
+        overloads[key] = name
+        self._save_index(overloads)
+        if old is not None and old != name:
+            try:
+                os.unlink(self._data_path(old))
+            except OSError:
+                pass
+
+
 class _KernelsCache(caching.FunctionCache):
-    """numba's FunctionCache with our locator, and a corrupt entry treated as a miss."""
+    """numba's FunctionCache with our locator and concurrency-safe files (_CacheFile), and a
+    corrupt entry treated as a miss."""
 
     _impl_class = _KernelsCacheImpl
+
+    def __init__(self, py_func):
+        super().__init__(py_func)
+        self._cache_file = _CacheFile(cache_path=self._cache_path,
+                                      filename_base=self._impl.filename_base,
+                                      source_stamp=self._impl.locator.get_source_stamp())
 
     def load_overload(self, sig, target_context):
         try:
@@ -155,6 +206,54 @@ class _KernelsCache(caching.FunctionCache):
             pass
 
 
+class _SerialKernelsCache(_KernelsCache):
+    _impl_class = _SerialKernelsCacheImpl
+
+
+# ---------------------------------------------------------------------------- fork safety
+# GNU OpenMP kills a forked child that runs a parallel region once its parent has run one
+# ("fork() called from a process already using GNU OpenMP"); a multiprocessing.Pool then never
+# returns. So in a child forked after numba started its 'omp' thread pool, every parallel
+# kernel is replaced, in its module, by a serial twin (the same function compiled without
+# parallel=True, cached separately). Callers reach kernels as module attributes (``K.name``),
+# as everywhere in jitgrad, so they pick the twin up. The 'tbb' and 'workqueue' layers, a
+# parent that never ran a parallel kernel and plain threads are left alone.
+PARALLEL_KERNELS = []  # (python function, parallel dispatcher)
+forked_serial = False  # True in a child that runs the serial twins
+
+
+def _serial_twin(f):
+    disp = numba.njit(parallel=False, inline="never", **OPTIONS)(f)
+    if CACHE_DIR is not None:
+        disp._cache = _SerialKernelsCache(f)
+    return disp
+
+
+def _parent_used_openmp():
+    from numba.np.ufunc import parallel as _par
+    if not getattr(_par, "_is_initialized", False):
+        return False
+    try:
+        return numba.threading_layer() == "omp"
+    except ValueError:
+        return False
+
+
+def _after_fork_in_child():
+    global forked_serial
+    if forked_serial or not _parent_used_openmp():
+        return
+    forked_serial = True
+    for f, disp in PARALLEL_KERNELS:
+        mod = sys.modules.get(f.__module__)
+        if mod is not None and getattr(mod, f.__name__, None) is disp:
+            setattr(mod, f.__name__, _serial_twin(f))
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def kernel(fn=None, *, parallel=False, inline="never"):
     """Decorate a kernel: ``@kernel`` or ``@kernel(parallel=True)``; options and cache from here.
     ``inline="always"`` (scalar helpers such as kernels/_math.py) inlines the body into callers
@@ -165,5 +264,7 @@ def kernel(fn=None, *, parallel=False, inline="never"):
         in_folder = os.path.dirname(os.path.abspath(f.__code__.co_filename)) == _HERE
         if CACHE_DIR is not None and in_folder:
             disp._cache = _KernelsCache(f)
+        if parallel:
+            PARALLEL_KERNELS.append((f, disp))
         return disp
     return wrap(fn) if fn is not None else wrap
