@@ -149,3 +149,40 @@ def test_grad_assignment_is_checked():
     np.testing.assert_array_equal(p.data, -np.ones((2, 3)))
     p.grad = None
     assert p.grad is None
+
+
+OPTIMIZERS = [optim.SGD, lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), optim.Adam,
+              optim.AdamW, optim.Adamax, optim.NAdam, optim.RMSprop, optim.Adagrad,
+              optim.Lion]
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS)
+def test_every_optimizer_load_state_dict_is_all_or_nothing(make):
+    m = _mlp()
+    opt = make(m.parameters())
+    for _ in range(2):
+        opt.zero_grad()
+        m(jg.randn(5, 3)).sum().backward()
+        opt.step()
+    good = opt.state_dict()
+    before = {k: {n: np.array(v, copy=True) for n, v in e.items()}
+              for k, e in good["state"].items()}
+    groups = [dict(g) for g in good["param_groups"]]
+    bad_state = {k: dict(e) for k, e in good["state"].items()}
+    for k, e in bad_state.items():
+        for n, v in e.items():
+            if isinstance(v, np.ndarray):
+                e[n] = v + 1.0
+    bad_groups = [dict(g, lr=123.0) for g in groups]
+    if bad_state:  # the last parameter's step is bad: earlier entries would load first
+        bad_state[max(bad_state)]["step"] = -3.0
+    else:  # stateless (plain SGD): a bad hyper-parameter after lr
+        bad_groups[-1]["weight_decay"] = "heavy"
+    with pytest.raises(ValueError):
+        opt.load_state_dict({"state": bad_state, "param_groups": bad_groups})
+    after = opt.state_dict()
+    assert [dict(g) for g in after["param_groups"]] == groups
+    for k, e in before.items():
+        for n, v in e.items():
+            np.testing.assert_array_equal(np.asarray(after["state"][k][n]), v)
+    opt.load_state_dict(good)  # and a good one still loads
