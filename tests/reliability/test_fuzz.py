@@ -89,6 +89,13 @@ def _compare(got, want, dtype, tol, finite_inputs):
             np.testing.assert_allclose(g[both], w[both], **{k: 10 * v for k, v in tol.items()})
 
 
+# Read-only arrays make numba compile a read-only specialization of every kernel they reach
+# (~0.3 s each, cold): they are drawn for a representative subset of the table only.
+READONLY_OPS = {"add", "mul", "exp", "sum", "max", "matmul", "reshape", "getitem",
+                "nn.functional.softmax", "nn.functional.cross_entropy",
+                "nn.functional.linear", "nn.functional.layer_norm"}
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
 @BUDGET
 @given(data=st.data())
@@ -98,8 +105,10 @@ def test_op_fuzz(spec, data):
                                        np.bool_]), label="dtype")
     values = data.draw(st.sampled_from(["finite", "finite", "nan", "inf", "mixed"]),
                        label="values")
-    layout = data.draw(st.sampled_from(["contiguous", "transposed", "sliced", "readonly"]),
-                       label="layout")
+    layouts = ["contiguous", "transposed", "sliced"]
+    if spec.name in READONLY_OPS:
+        layouts.append("readonly")
+    layout = data.draw(st.sampled_from(layouts), label="layout")
     how = data.draw(st.sampled_from(["none", "none", "zero", "broadcast"]), label="shape")
     rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 16), label="seed"))
     shaped = type(case)(_mutate_shapes(case.shapes, how, rng), case.kwargs)
