@@ -82,6 +82,8 @@ def _compare(got, want, dtype, tol, finite_inputs):
             continue
         if np.dtype(dtype).kind == "f":
             assert g.dtype == dtype, (g.dtype, dtype)
+        else:  # bool/int inputs: NumPy may answer in float16 where jitgrad (as torch) uses float32
+            tol = dict(rtol=2e-3, atol=2e-3)
         if finite_inputs:
             np.testing.assert_allclose(g, w, equal_nan=True, **tol)
         else:  # non-finite inputs: stable formulas may differ from the reference's NaNs

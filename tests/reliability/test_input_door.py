@@ -129,3 +129,12 @@ def test_log_softmax_exact_at_huge_magnitudes(dtype):
     assert out[0, 2] == -2e30 or np.isclose(out[0, 2], dtype(-2e30), rtol=1e-6)
     y = F.log_softmax(jg.tensor(np.array([[3.0, 1e30]], dtype)), dim=1).numpy()
     assert y[0, 1] == 0.0
+
+
+def test_pad_cannot_crop_past_the_end():
+    """Found by the property suite: torch crops first and raises; jitgrad made up a size."""
+    with pytest.raises(ValueError, match="crops"):
+        F.pad(jg.zeros(1, 4), (1, 2, 1, -2))
+    with pytest.raises(ValueError, match="crops"):
+        F.pad(jg.zeros(3, 0), (-1, 2))
+    assert F.pad(jg.zeros(3, 4), (-1, 2, 1, -2)).shape == (2, 5)

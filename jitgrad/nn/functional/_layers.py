@@ -239,6 +239,9 @@ class Pad(Function):
             if size < 0:
                 raise ValueError(f"pad(): padding {(lo, hi)} gives a negative size {size} for "
                                  f"dimension {d} of size {n}")
+            if max(-lo, 0) + max(-hi, 0) > n:  # torch crops first: it cannot crop past the end
+                raise ValueError(f"pad(): padding {(lo, hi)} crops {max(-lo, 0) + max(-hi, 0)} "
+                                 f"elements from dimension {d} of size {n}")
             s0, s1 = max(-lo, 0), max(n - max(-hi, 0), max(-lo, 0))
             d0 = max(lo, 0)
             src[d] = slice(s0, s1)
