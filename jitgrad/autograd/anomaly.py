@@ -10,14 +10,17 @@ whole process, as in PyTorch. While it is on:
 - a backward step that returns a NaN or infinite gradient raises RuntimeError naming the op,
   the input slot and where the op was created.
 
-Off, the only cost is one module-attribute read per op and per backward node (measured in
-tests/reliability/test_anomaly.py's docstring); no stack is ever recorded.
+Off, the only cost is one module-attribute read per op and per backward node, and no stack
+is recorded: a 4-element ``x * y`` took 7.9 us with the check and 8.0 us without (medians of 4
+interleaved processes on a shared 2-core machine, i.e. within noise); on, 14.4 us.
 """
 import functools
 import os
 import sys
 
 import numpy as np
+
+from .._tensor import Tensor
 
 enabled = False
 
@@ -83,7 +86,8 @@ def _user_site():
 
 
 def _op_name(ctx):
-    return ctx.name()[:-len("Backward")] if ctx.name().endswith("Backward") else ctx.name()
+    name = ctx.name()
+    return name[:-len("Backward")] if name.endswith("Backward") else name
 
 
 def check_forward(ctx, out):
@@ -102,7 +106,7 @@ def check_backward(node, grads):
     for i, g in enumerate(grads):
         if g is None:
             continue
-        a = g.data if hasattr(g, "grad_fn") else np.asarray(g)
+        a = g.data if isinstance(g, Tensor) else np.asarray(g)
         if a.dtype.kind == "f" and not np.isfinite(a).all():
             what = "nan" if np.isnan(a).any() else "inf"
             site = getattr(node, "_anomaly_site", "<unknown: created before anomaly mode was on>")
