@@ -430,6 +430,7 @@ class CyclicLR(LRScheduler):
         return sd
 
     def load_state_dict(self, state_dict):
+        self._check_state(state_dict, skip=("_scale_fn_custom",))
         state_dict = dict(state_dict)
         fn = state_dict.pop("_scale_fn_custom")
         self.__dict__.update(state_dict)
@@ -643,6 +644,13 @@ class ChainedScheduler(LRScheduler):
         return sd
 
     def load_state_dict(self, state_dict):
+        self._check_state(state_dict, skip=("_schedulers",))
+        scheds = state_dict.get("_schedulers")
+        if not isinstance(scheds, (list, tuple)) or len(scheds) != len(self._schedulers):
+            raise ValueError(f"ChainedScheduler.load_state_dict: '_schedulers' must hold "
+                             f"{len(self._schedulers)} state dicts")
+        for s, sd in zip(self._schedulers, scheds):
+            s._check_state(sd, skip=("lr_lambdas", "_schedulers", "_scale_fn_custom"))
         state_dict = dict(state_dict)
         scheds = state_dict.pop("_schedulers")
         self.__dict__.update(state_dict)

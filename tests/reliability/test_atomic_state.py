@@ -153,7 +153,7 @@ def test_grad_assignment_is_checked():
 
 OPTIMIZERS = [optim.SGD, lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), optim.Adam,
               optim.AdamW, optim.Adamax, optim.NAdam, optim.RMSprop, optim.Adagrad,
-              optim.Lion]
+              optim.Lion, optim.Adadelta, optim.RAdam, optim.ASGD, optim.Rprop]
 
 
 @pytest.mark.parametrize("make", OPTIMIZERS)
