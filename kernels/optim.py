@@ -7,7 +7,7 @@ without a gradient are left out; a run never mixes step counts) and ``hs`` (nseg
 parameters' dtype) holds each run's scalars, computed in Python (bias corrections etc.), so
 float32 buffers are updated with float32 math, as torch's fused kernels do.
 
-Measured (2 cores, 1M float32, see benchmarks/compare_optim.py): slicing each run into blocks
+Measured (2 cores, 1M float32, see benchmarks/sidebyside/optim.py): slicing each run into blocks
 and updating blocks with a plain loop over the *slices* vectorises and reaches the 4R/3W memory
 bound; a ``prange(lo, hi)`` indexing the whole buffer with an offset did not vectorise (3.5x
 slower). Runs shorter than BLOCK go serial: thread launch (~4 us) loses below ~16k elements.
