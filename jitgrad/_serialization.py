@@ -88,14 +88,33 @@ class _Writer:
             return {"t": "odict" if isinstance(obj, OrderedDict) else "dict",
                     "k": [self.encode(k, f"{where} key") for k in keys],
                     "v": [self.encode(obj[k], f"{where}[{k!r}]") for k in keys]}
+        if hasattr(obj, "state_dict") and hasattr(obj, "load_state_dict"):
+            raise TypeError(f"jitgrad.save: cannot save a {type(obj).__name__} object itself "
+                            f"(at {where}): save its state_dict() instead, e.g. "
+                            f"jg.save(model.state_dict(), path), and load it back with "
+                            f"load_state_dict(jg.load(path))")
         raise TypeError(f"jitgrad.save: cannot save an object of type {type(obj).__name__} at "
                         f"{where} (supported: dict, list, tuple, ndarray, Tensor, int, float, "
                         f"bool, str, None)")
 
 
+def _write_archive(obj, fh):
+    with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as zf:
+        root = _Writer(zf).encode(obj)
+        manifest = {"format": "jitgrad", "version": _VERSION, "root": root}
+        zf.writestr(_MANIFEST, json.dumps(manifest))
+
+
 def save(obj, f):
     """Save `obj` (nested dicts / lists / tuples of arrays, tensors, numbers, strings, None)
-    to the file `f`, atomically, in jitgrad's pickle-free format (see module docstring)."""
+    to `f` in jitgrad's pickle-free format (see module docstring). `f` is a path (written
+    atomically: a temporary file renamed onto it) or a binary file object with ``write``
+    (the archive is built in memory first, so a failure writes nothing)."""
+    if hasattr(f, "write"):
+        buf = io.BytesIO()
+        _write_archive(obj, buf)
+        f.write(buf.getvalue())
+        return
     path = os.fspath(f)
     directory = os.path.dirname(os.path.abspath(path))
     _remove_orphans(directory)
@@ -103,10 +122,7 @@ def save(obj, f):
                                suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as zf:
-                root = _Writer(zf).encode(obj)
-                manifest = {"format": "jitgrad", "version": _VERSION, "root": root}
-                zf.writestr(_MANIFEST, json.dumps(manifest))
+            _write_archive(obj, fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file a normal mode
@@ -293,9 +309,17 @@ def load(f, map_location=None, weights_only=True):
     if map_location not in (None, "cpu"):
         raise ValueError(f"jitgrad.load: map_location must be None or 'cpu' (jitgrad is CPU-only), "
                          f"got {map_location!r}")
-    path = os.fspath(f)
+    if hasattr(f, "read"):   # a binary file object: read it whole (bounded by its size)
+        data = f.read()
+        if not isinstance(data, bytes):
+            raise TypeError(f"jitgrad.load: expected a binary file object (mode 'rb'), got "
+                            f"{type(data).__name__} from read()")
+        path, source, size = getattr(f, "name", "<file object>"), io.BytesIO(data), len(data)
+    else:
+        path = os.fspath(f)
+        source, size = path, None
     try:
-        with zipfile.ZipFile(path, "r") as zf:
+        with zipfile.ZipFile(source, "r") as zf:
             manifest = _read_manifest(zf, path)
             if not isinstance(manifest, dict) or manifest.get("format") != "jitgrad":
                 raise ValueError(f"jitgrad.load: {path!r} is not a jitgrad file")
@@ -305,7 +329,8 @@ def load(f, map_location=None, weights_only=True):
                                  f"{_VERSION}")
             if "root" not in manifest:
                 raise _Malformed("the manifest has no 'root'")
-            return _decode(manifest["root"], (zf, os.path.getsize(path)))
+            return _decode(manifest["root"], (zf, os.path.getsize(path) if size is None
+                                              else size))
     except (FileNotFoundError, PermissionError, IsADirectoryError):
         raise
     except _Malformed as exc:

@@ -130,3 +130,27 @@ def test_load_accepts_torch_style_keywords(tmp_path):
         np.testing.assert_array_equal(jg.load(p, **kw)["w"], np.arange(3.0))
     with pytest.raises(ValueError, match="map_location"):
         jg.load(p, map_location="cuda:0")
+
+
+def test_save_and_load_take_file_objects(tmp_path):
+    import io
+    obj = {"w": jg.tensor([1.0, 2.0]), "step": 3, "a": np.arange(4)}
+    buf = io.BytesIO()
+    jg.save(obj, buf)
+    buf.seek(0)
+    back = jg.load(buf)
+    assert back["step"] == 3 and np.array_equal(back["a"], obj["a"])
+    assert back["w"].tolist() == [1.0, 2.0]
+    with open(tmp_path / "ck.jg", "wb") as f:
+        jg.save(obj, f)
+    with open(tmp_path / "ck.jg", "rb") as f:
+        assert jg.load(f)["step"] == 3
+    out = io.BytesIO()
+    with pytest.raises(TypeError):
+        jg.save({"bad": object()}, out)
+    assert out.getvalue() == b""                      # a failed save wrote nothing
+
+
+def test_saving_a_module_says_to_save_its_state_dict(tmp_path):
+    with pytest.raises(TypeError, match=r"save its state_dict\(\) instead"):
+        jg.save(jg.nn.Linear(2, 2), tmp_path / "m.jg")
