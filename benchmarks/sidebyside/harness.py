@@ -470,7 +470,9 @@ def main(argv=None, doc=None):
     _set_thread_env(args.threads, args.omp_passive)
     from . import WORKLOAD_MODULES  # noqa: F401  (each registers its workload)
     if args.worker:
-        _import_peers(args)
+        # import nothing else here: the row's factory imports only its own library, so a
+        # jitgrad row never shares the process with torch's OpenMP runtime (jitgrad would then
+        # keep its numba kernels on one thread); the thread variables set above size both
         worker(args)
         return
     if args.profile:
