@@ -265,6 +265,7 @@ def worker(args):
     name, ci, ri = args.worker[0], int(args.worker[1]), int(args.worker[2])
     w = WORKLOADS[name](args)
     label, factory = w.implementations(w.configs()[ci])[ri]
+    _own_threads(label, args.threads)
     try:
         im = factory()
         im.reset()
@@ -299,6 +300,17 @@ def _peak_rss_mb():
         pass
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _own_threads(label, n):
+    """Set the thread count through the row's own library only (as the anchors did): torch
+    rows call torch.set_num_threads, jitgrad / NumPy rows jitgrad.set_num_threads."""
+    if label.startswith("torch"):
+        import torch
+        torch.set_num_threads(n)
+    elif not label.startswith("JAX"):
+        import jitgrad as jg
+        jg.set_num_threads(n)
 
 
 def _measure_solo(w, cfg, args):
@@ -470,9 +482,8 @@ def main(argv=None, doc=None):
     _set_thread_env(args.threads, args.omp_passive)
     from . import WORKLOAD_MODULES  # noqa: F401  (each registers its workload)
     if args.worker:
-        # import nothing else here: the row's factory imports only its own library, so a
-        # jitgrad row never shares the process with torch's OpenMP runtime (jitgrad would then
-        # keep its numba kernels on one thread); the thread variables set above size both
+        # only the row's own library is imported (see _own_threads): a jitgrad row that shared
+        # the process with torch's OpenMP runtime would keep its numba kernels on one thread
         worker(args)
         return
     if args.profile:
