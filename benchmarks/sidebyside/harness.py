@@ -119,22 +119,7 @@ class Impl:
 
 def measure(impls, args):
     """Interleaved blocks over {name: Impl}; returns {name: dict(median, min, max, ...)}."""
-    numbers = {}
-    for name, im in impls.items():          # warm up, then calibrate calls per block
-        im.reset()
-        for _ in range(3):
-            im.step()
-        n = 1
-        while True:
-            im.reset()
-            t0 = time.perf_counter()
-            for _ in range(n):
-                im.step()
-            dt = time.perf_counter() - t0
-            if dt >= args.block or n >= 2000:
-                break
-            n = min(2000, max(2 * n, int(n * args.block / max(dt, 1e-9) * 1.2)))
-        numbers[name] = n
+    numbers = {name: _calibrate(im, args.block) for name, im in impls.items()}
     per = {name: [] for name in impls}
     loads, rejected, meter = [], 0, LoadMeter()
     names = list(impls)
