@@ -56,3 +56,16 @@ def test_init_and_random_functions_take_a_generator():
         jg.Generator().set_state(jg.zeros(3, dtype=jg.int64))
     with pytest.raises(TypeError, match="generator"):
         jg.randn(2, generator=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: nn.Conv2d(1, 2, 3, **kw), lambda **kw: nn.Conv1d(1, 2, 3, **kw),
+    lambda **kw: nn.ConvTranspose2d(1, 2, 3, **kw), lambda **kw: nn.ConvTranspose1d(1, 2, 3, **kw),
+    lambda **kw: nn.LSTM(3, 4, **kw), lambda **kw: nn.GRU(3, 4, **kw), lambda **kw: nn.RNN(3, 4, **kw),
+    lambda **kw: nn.LSTMCell(3, 4, **kw), lambda **kw: nn.GRUCell(3, 4, **kw),
+    lambda **kw: nn.RNNCell(3, 4, **kw)])
+def test_every_layer_takes_device_and_dtype(make):
+    m = make(device="cpu", dtype=jg.float64)
+    assert all(p.dtype == np.float64 for p in m.parameters())
+    with pytest.raises(RuntimeError, match="CPU only"):
+        make(device="cuda")

@@ -32,7 +32,7 @@ class _ConvNd(Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, padding_mode="zeros", output_padding=0,
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__()
         layer, n = type(self).__name__, self._nsp
         if padding_mode != "zeros":
@@ -60,7 +60,7 @@ class _ConvNd(Module):
         self.output_padding = _ntuple(layer, "output_padding", output_padding, n)
         self.groups = int(groups)
         self.padding_mode = padding_mode
-        d = _float_dtype(dtype, layer)
+        d = _float_dtype(dtype, layer, device)
         if self._transposed:
             shape = (self.in_channels, self.out_channels // groups) + self.kernel_size
         else:
@@ -107,9 +107,10 @@ class Conv2d(_ConvNd):
     """2-D convolution over (N, C, H, W) or (C, H, W); weight (out, in/groups, kH, kW)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, groups=1, bias=True, padding_mode="zeros", dtype=None):
+                 dilation=1, groups=1, bias=True, padding_mode="zeros",
+                 device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, 0, dtype)
+                         groups, bias, padding_mode, 0, device, dtype)
 
     def forward(self, input):
         return self._call(F.conv2d, input, self.weight, self.bias, self.stride, self.padding,
@@ -127,9 +128,10 @@ class Conv1d(_ConvNd):
     _nsp = 1
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, groups=1, bias=True, padding_mode="zeros", dtype=None):
+                 dilation=1, groups=1, bias=True, padding_mode="zeros",
+                 device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, 0, dtype)
+                         groups, bias, padding_mode, 0, device, dtype)
 
     def forward(self, input):
         return self._call(F.conv1d, input, self.weight, self.bias, self.stride, self.padding,
@@ -143,9 +145,9 @@ class ConvTranspose2d(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, output_padding, dtype)
+                         groups, bias, padding_mode, output_padding, device, dtype)
 
     def forward(self, input):
         return self._call(F.conv_transpose2d, input, self.weight, self.bias, self.stride,
@@ -160,9 +162,9 @@ class ConvTranspose1d(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, output_padding, dtype)
+                         groups, bias, padding_mode, output_padding, device, dtype)
 
     def forward(self, input):
         return self._call(F.conv_transpose1d, input, self.weight, self.bias, self.stride,

@@ -50,9 +50,9 @@ def _check_state(op, name, s, shape, dtype):
 
 # ----------------------------------------------------------------------------- cells
 class RNNCellBase(Module):
-    def __init__(self, input_size, hidden_size, bias, gates, dtype):
+    def __init__(self, input_size, hidden_size, bias, gates, device, dtype):
         super().__init__()
-        d = _float_dtype(dtype, type(self).__name__)
+        d = _float_dtype(dtype, type(self).__name__, device)
         self.input_size = int(input_size)
         self.hidden_size = int(hidden_size)
         self.bias = bool(bias)
@@ -97,9 +97,10 @@ class RNNCell(RNNCellBase):
     """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu); hx None means zeros; input
     (B, input_size) or unbatched (input_size,)."""
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
+                 dtype=None):
         _nonlinearity("RNNCell", nonlinearity)
-        super().__init__(input_size, hidden_size, bias, 1, dtype)
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
@@ -111,8 +112,8 @@ class RNNCell(RNNCellBase):
 class LSTMCell(RNNCellBase):
     """One LSTM step: returns (h', c'); hx = (h, c) or None (zeros)."""
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
-        super().__init__(input_size, hidden_size, bias, 4, dtype)
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input, hx=None):
         h = c = None
@@ -128,8 +129,8 @@ class LSTMCell(RNNCellBase):
 class GRUCell(RNNCellBase):
     """One GRU step (gates r, z, n; n = tanh(W_in x + b_in + r * (W_hn h + b_hn)))."""
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
-        super().__init__(input_size, hidden_size, bias, 3, dtype)
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input, hx=None):
         self._check(input, [("hx", hx)])
@@ -145,10 +146,10 @@ class RNNBase(Module):
     """Stacked, optionally bidirectional recurrent layers over whole sequences."""
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
-        d = _float_dtype(dtype, name)
+        d = _float_dtype(dtype, name, device)
         self.mode = mode
         self.input_size = int(input_size)
         self.hidden_size = int(hidden_size)
@@ -290,10 +291,10 @@ class RNN(RNNBase):
     returns (output, h_n)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
         mode = _nonlinearity("RNN", nonlinearity)
         super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, dtype)
+                         bidirectional, device, dtype)
         self.nonlinearity = nonlinearity
 
 
@@ -301,15 +302,15 @@ class LSTM(RNNBase):
     """LSTM (gates i, f, g, o), stacked; returns (output, (h_n, c_n))."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=None):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype)
+                         dropout, bidirectional, device, dtype)
 
 
 class GRU(RNNBase):
     """GRU (gates r, z, n, "linear before reset"), stacked; returns (output, h_n)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=None):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype)
+                         dropout, bidirectional, device, dtype)
