@@ -21,6 +21,7 @@ import sys
 import numpy as np
 
 from .._tensor import Tensor
+from . import product_sum
 
 enabled = False
 
@@ -106,7 +107,7 @@ def check_backward(node, grads):
     for i, g in enumerate(grads):
         if g is None:
             continue
-        a = g.data if isinstance(g, Tensor) else np.asarray(g)
+        a = g.data if isinstance(g, Tensor) else np.asarray(product_sum.dense(g))
         if a.dtype.kind == "f" and not np.isfinite(a).all():
             what = "nan" if np.isnan(a).any() else "inf"
             site = getattr(node, "_anomaly_site", "<unknown: created before anomaly mode was on>")

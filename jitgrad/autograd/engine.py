@@ -10,6 +10,7 @@ import numpy as np
 from .._tensor import Tensor, _make
 from . import anomaly as _anomaly
 from . import grad_store
+from . import product_sum
 from .function import _FREED_MSG, Context, direct_leaves
 
 
@@ -121,10 +122,17 @@ def _propagate(ready, grads, deps, capture, retain_graph):
                 shape, dtype = meta[i]
                 if type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
                     g = _checked(node, i, g, shape, dtype)
-                if slot < 0:
+                if slot < 0:  # a leaf: ProductSum terms wait for _finish_leaf
                     prev = grads.get(k)
-                    grads[k] = g if prev is None else prev + g
+                    if prev is None:
+                        grads[k] = g
+                    elif type(prev) is np.ndarray and type(g) is np.ndarray:
+                        grads[k] = prev + g
+                    else:
+                        grads[k] = product_sum.add(prev, g)
                 else:
+                    if type(g) is product_sum.ProductSum:
+                        g = g.dense()
                     buf = grads.get(k)
                     if buf is None:
                         buf = grads[k] = [None] * (len(obj.out_meta) if obj.out_meta else 1)
@@ -164,6 +172,12 @@ def _count_dependencies(stack, objs):
 
 
 def _checked(node, i, g, shape, dtype):
+    if type(g) is product_sum.ProductSum:
+        if g.shape != shape or g.dtype != dtype:
+            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index "
+                               f"{i} - got a ProductSum of shape {g.shape} and dtype {g.dtype} "
+                               f"but expected shape {shape} and dtype {dtype}")
+        return g
     if isinstance(g, Tensor):
         g = g.data
     g = np.asarray(g)
@@ -174,6 +188,9 @@ def _checked(node, i, g, shape, dtype):
 
 
 def _finish_leaf(leaf, g, capture):
+    if type(g) is product_sum.ProductSum:
+        # one GEMM for all terms, straight into the leaf's gradient view when it may be
+        g = g.dense(leaf._grad_store if capture is None and grad_store.writable(leaf) else None)
     if leaf._hooks:
         g = _run_hooks(leaf._hooks, g)
     if capture is not None:

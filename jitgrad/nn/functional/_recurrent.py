@@ -31,6 +31,7 @@ import numpy as np
 
 from ... import _check as C
 from ...autograd.function import Function
+from ...autograd.product_sum import ProductSum
 from ...kernels import linear as KL
 from ...kernels import recurrent as K
 from ..._ops.util import contiguous
@@ -153,31 +154,22 @@ def _batch_sizes(op, lengths, T, B):
     return np.count_nonzero(np.arange(T)[:, None] < lengths[None, :], axis=1).tolist(), lengths
 
 
-def _colsum(a, out):
-    """out[j] = sum_i a[i, j] for a C-contiguous 2-D a (the bias-gradient kernel)."""
-    flat = a.reshape(-1)
-    KL.bias_act_backward(KL.ACT_NONE, flat, flat, flat, out, a.shape[1])
-    return out
-
-
 def _weight_grads(ctx, need, dgx, dgh, x2, hprev2, w_ih, iw, ib):
-    """(dx, dW_ih, dW_hh, db_ih, db_hh) from the gate gradients of all rows, each one GEMM (or
-    column sum); iw / ib are the argument positions of w_ih / b_ih (for grad_buffer)."""
+    """(dx, dW_ih, dW_hh, db_ih, db_hh) from the gate gradients of all rows; iw / ib are the
+    argument positions of w_ih / b_ih. Each weight/bias gradient is one GEMM (or column sum)
+    into the leaf's gradient view when the op may write there (grad_buffer), else a
+    ProductSum: a cell called once per step of a Python loop then gets one GEMM over all
+    steps when backward finishes the weight, instead of a small-K GEMM and an add per step."""
     dx = np.matmul(dgx, w_ih) if need[0] else None
-    dwi = np.matmul(dgx.T, x2, out=ctx.grad_buffer(iw)) if need[iw] else None
-    dwh = np.matmul(dgh.T, hprev2, out=ctx.grad_buffer(iw + 1)) if need[iw + 1] else None
-    dbi = dbh = None
-    if need[ib]:
-        dbi = ctx.grad_buffer(ib)
-        dbi = _colsum(dgx, np.empty(dgx.shape[1], dgx.dtype) if dbi is None else dbi)
-    if need[ib + 1]:
-        dbh = ctx.grad_buffer(ib + 1)
-        dbh = np.empty(dgh.shape[1], dgh.dtype) if dbh is None else dbh
-        if dgh is dgx and dbi is not None:
-            np.copyto(dbh, dbi)
-        else:
-            _colsum(dgh, dbh)
-    return dx, dwi, dwh, dbi, dbh
+    grads = []
+    for pos, a, b in ((iw, dgx, x2), (iw + 1, dgh, hprev2), (ib, dgx, None), (ib + 1, dgh, None)):
+        if not need[pos]:
+            grads.append(None)
+            continue
+        g = ProductSum(a, b)
+        out = ctx.grad_buffer(pos)
+        grads.append(g if out is None else g.dense(out))
+    return (dx, *grads)
 
 
 # ----------------------------------------------------------------------------- cell steps
