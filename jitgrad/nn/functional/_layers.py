@@ -7,6 +7,7 @@ import numpy as np
 
 from ... import _check
 from ...autograd.function import Function
+from ...autograd.product_sum import ProductSum
 from ..._random import numpy_rng
 from ...kernels import elementwise as _ew
 from ...kernels import linear as K
@@ -96,8 +97,12 @@ class Linear(Function):
             g2 = gz
         gx = np.matmul(g2, w).reshape(g.shape[:-1] + (w.shape[1],)) if need[0] else None
         gw = None
-        if need[1]:  # straight into the weight's gradient store when the engine allows it
-            gw = np.matmul(g2.T, x.reshape(-1, x.shape[-1]), out=ctx.grad_buffer(1))
+        if need[1]:  # straight into the weight's gradient store when the engine allows it;
+            # else kept as a term (a layer applied at every step of a loop: one GEMM at the end)
+            gw = ProductSum(g2, x.reshape(-1, x.shape[-1]))
+            out = ctx.grad_buffer(1)
+            if out is not None:
+                gw = gw.dense(out)
         return gx, gw, (gb if need[2] else None), None
 
     @classmethod
