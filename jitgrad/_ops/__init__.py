@@ -53,3 +53,17 @@ __all__ = [
     "swapaxes", "t", "tanh", "transpose", "true_divide", "unsqueeze", "var", "view", "view_as",
     "where",
 ]
+from .layout import (tril, triu, diag, diagonal, trace, flip, fliplr, flipud, roll,  # noqa: F401,E402
+                     rot90, narrow, unbind, movedim, moveaxis, tile, repeat_interleave, meshgrid)
+from .contract import einsum, tensordot, outer, ger, kron, cross, cdist  # noqa: F401,E402
+
+TENSOR_METHODS += [
+    "tril", "triu", "diag", "diagonal", "trace", "flip", "fliplr", "flipud", "roll", "rot90",
+    "narrow", "unbind", "movedim", "moveaxis", "tile", "repeat_interleave", "outer", "ger",
+    "kron", "cross",
+]
+__all__ += [
+    "tril", "triu", "diag", "diagonal", "trace", "flip", "fliplr", "flipud", "roll", "rot90",
+    "narrow", "unbind", "movedim", "moveaxis", "tile", "repeat_interleave", "meshgrid", "einsum",
+    "tensordot", "outer", "ger", "kron", "cross", "cdist",
+]

@@ -146,6 +146,9 @@ class Repeat(Function):
 # ----------------------------------------------------------------------------- public functions
 def view(input, *shape):
     _tensor("view", input)
+    if len(shape) == 1 and isinstance(shape[0], (np.dtype, type)):  # view(dtype)
+        from .layout import view_dtype
+        return view_dtype(input, shape[0])
     shape = _infer_shape("view", _size_arg("view", shape), input.data.size)
     return View.apply(input, shape, "view")
 
