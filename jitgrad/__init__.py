@@ -9,6 +9,9 @@ from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, f
                         full_like, linspace, ones, ones_like, rand, randint, randn, randperm,
                         tensor, zeros, zeros_like)
 from ._device import device  # noqa: F401
+from ._creation import logspace, tril_indices, triu_indices  # noqa: F401
+from ._sampling import (bernoulli, multinomial, normal, poisson, rand_like,  # noqa: F401
+                        randint_like, randn_like)
 from ._random import (Generator, default_generator, get_rng_state, initial_seed,  # noqa: F401
                       manual_seed, seed, set_rng_state)
 from ._dtypes import bool_ as bool  # noqa: A001

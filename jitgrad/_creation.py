@@ -28,6 +28,19 @@ def _size(size):
     return tuple(int(s) for s in size)
 
 
+def _size_kw(op, size, kwargs):
+    """The size given as varargs, or as the keyword ``size=`` (torch.empty(size=(2, 3)))."""
+    if kwargs:
+        if set(kwargs) != {"size"}:
+            raise TypeError(f"{op}() got an unexpected keyword argument "
+                            f"{sorted(set(kwargs) - {'size'})[0]!r}")
+        if size:
+            raise TypeError(f"{op}(): size given both positionally and as 'size='")
+        size = kwargs["size"]
+        return (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    return size
+
+
 def _dtype(dtype, default=float32):
     return default if dtype is None else as_dtype(dtype)
 
@@ -58,19 +71,19 @@ def from_numpy(array):
     return _make(admit(array, "from_numpy()"), False, None, 0)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
+def zeros(*size, dtype=None, device=None, requires_grad=False, **kwargs):
     check_device("zeros", device)
-    return _finish(np.zeros(_size(size), _dtype(dtype)), requires_grad)
+    return _finish(np.zeros(_size(_size_kw("zeros", size, kwargs)), _dtype(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
+def ones(*size, dtype=None, device=None, requires_grad=False, **kwargs):
     check_device("ones", device)
-    return _finish(np.ones(_size(size), _dtype(dtype)), requires_grad)
+    return _finish(np.ones(_size(_size_kw("ones", size, kwargs)), _dtype(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
+def empty(*size, dtype=None, device=None, requires_grad=False, **kwargs):
     check_device("empty", device)
-    return _finish(np.empty(_size(size), _dtype(dtype)), requires_grad)
+    return _finish(np.empty(_size(_size_kw("empty", size, kwargs)), _dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -116,6 +129,9 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     check_device("linspace", device)
+    if dtype is not None and as_dtype(dtype) == np.bool_:
+        raise TypeError("linspace(): argument 'dtype' expected a floating-point or integer "
+                        "dtype, got bool (torch: \"linspace_cpu\" not implemented for 'Bool')")
     return _finish(np.linspace(start, end, int(steps)).astype(_dtype(dtype)), requires_grad)
 
 
@@ -151,3 +167,37 @@ def randperm(n, *, generator=None, dtype=None, device=None):
     check_device("randperm", device)
     n = _check.integer("randperm", "n", n, minimum=0)
     return _finish(numpy_rng(generator).permutation(n).astype(_dtype(dtype, int64)), False)
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+    """`steps` values base ** linspace(start, end, steps)."""
+    check_device("logspace", device)
+    d = _dtype(dtype)
+    if d == np.bool_:
+        raise TypeError("logspace(): argument 'dtype' expected a floating-point or integer "
+                        "dtype, got bool")
+    steps = _check.integer("logspace", "steps", steps, minimum=0)
+    return _finish(np.logspace(start, end, steps, base=base).astype(d), requires_grad)
+
+
+def _tri_indices(op, row, col, offset, dtype, upper):
+    row = _check.integer(op, "row", row, minimum=0)
+    col = _check.integer(op, "col", col, minimum=0)
+    offset = _check.integer(op, "offset", offset)
+    d = _dtype(dtype, int64)
+    if d.kind not in "iu":
+        raise TypeError(f"{op}(): argument 'dtype' expected an integer dtype, got {d}")
+    rows, cols = (np.triu_indices if upper else np.tril_indices)(row, offset, col)
+    return _finish(np.stack([rows, cols]).astype(d).reshape(2, -1), False)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (2, N) row/column indices of the lower triangle of a row x col matrix."""
+    check_device("tril_indices", device)
+    return _tri_indices("tril_indices", row, col, offset, dtype, False)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (2, N) row/column indices of the upper triangle of a row x col matrix."""
+    check_device("triu_indices", device)
+    return _tri_indices("triu_indices", row, col, offset, dtype, True)

@@ -98,7 +98,7 @@ def contract(subs, arrays, out):
         needed_after.insert(0, needed_after[0] | set(s))
     r, lr = _sum_labels(xs[0], ls[0], set(ls[0]) - needed_after[0])
     for i in range(1, len(xs)):
-        b, lb = _sum_labels(xs[i], ls[i], set(ls[i]) - needed_after[i - 1] - set(lr))
+        b, lb = _sum_labels(xs[i], ls[i], set(ls[i]) - needed_after[i] - set(lr))
         r, lr = _pair(r, lr, b, lb, needed_after[i])
     r = r.transpose([lr.index(l) for l in out])
     return np.array(r, order="C", copy=True) if (r.base is not None or len(xs) == 1) else \
@@ -191,9 +191,6 @@ def _parse(equation, shapes):
             if c not in seen:
                 raise ValueError(f"einsum(): output subscript {chr(c)} does not appear in the "
                                  f"equation for any input operand")
-        if not dots and ell and any(d != 1 for s, sh in zip(subs, shapes)
-                                    for l, d in zip(s, sh) if l < 0):
-            raise ValueError("einsum(): ellipsis dimensions must appear in the output")
         out = tuple(letters[:len(head)] + (ell_labels if dots else []) + letters[len(head):])
     else:
         counts = {}
