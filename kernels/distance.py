@@ -61,15 +61,26 @@ def cdist_backward(code, p, x1, x2, dist, g, g1, g2):
                 D = dist[b, i, j]
                 if gd == 0.0 or (D == 0.0 and code != P1):
                     continue
-                for k in range(M):
-                    d = x1[b, i, k] - x2[b, j, k]
-                    if code == P2:
-                        v = gd * d / D
-                    elif code == P1:
-                        v = gd * _sign(d)
-                    elif code == PINF:
+                if code == P2:
+                    c = gd / D
+                    for k in range(M):
+                        v = c * (x1[b, i, k] - x2[b, j, k])
+                        g1[b, i, k] += v
+                        g2[b, j, k] -= v
+                elif code == P1:
+                    for k in range(M):
+                        v = gd * _sign(x1[b, i, k] - x2[b, j, k])
+                        g1[b, i, k] += v
+                        g2[b, j, k] -= v
+                elif code == PINF:
+                    for k in range(M):
+                        d = x1[b, i, k] - x2[b, j, k]
                         v = gd * _sign(d) if abs(d) == D else 0.0
-                    else:
+                        g1[b, i, k] += v
+                        g2[b, j, k] -= v
+                else:
+                    for k in range(M):
+                        d = x1[b, i, k] - x2[b, j, k]
                         v = gd * _sign(d) * (abs(d) / D) ** (p - 1.0)
-                    g1[b, i, k] += v
-                    g2[b, j, k] -= v
+                        g1[b, i, k] += v
+                        g2[b, j, k] -= v

@@ -163,7 +163,7 @@ def diag(input, diagonal=0):
     if nd == 1:
         return DiagEmbed.apply(input, k)
     if nd == 2:
-        return globals()["diagonal"](input, k, 0, 1).clone()
+        return Diagonal.apply(input, k, 0, 1).clone()
     raise ValueError(f"diag(): argument 'input' expected a 1-D or 2-D tensor, got {nd}-D of "
                      f"shape {input.data.shape}")
 
