@@ -280,7 +280,8 @@ def narrow(input, dim, start, length):
     if not -n <= s <= n:
         raise IndexError(f"narrow(): start ({s}) out of range (expected to be in range of "
                          f"[{-n}, {n}])")
-    s %= n if n and s < 0 else builtins.max(n, 1)
+    if s < 0:
+        s += n
     if s + length > n:
         raise ValueError(f"narrow(): start ({s}) + length ({length}) exceeds dimension size "
                          f"({n}).")

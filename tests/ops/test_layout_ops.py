@@ -168,6 +168,17 @@ def test_diagonal_and_narrow_are_views():
     assert x.data[1, 0] == 9
 
 
+def test_empty_results_and_their_gradients():
+    x = jg.randn(3, 5, requires_grad=True)
+    d = x.diagonal(7)
+    n = x.narrow(1, 5, 0)
+    assert d.shape == (0,) and n.shape == (3, 0)
+    (d.sum() + n.sum() + x.sum()).backward()
+    np.testing.assert_array_equal(x.grad, np.ones((3, 5)))
+    t = torch.zeros(3, 5)
+    assert tuple(t.diagonal(7).shape) == (0,) and tuple(t.narrow(1, 5, 0).shape) == (3, 0)
+
+
 def test_flip_roll_copy_as_torch():
     x = jg.arange(4)
     y = x.flip(0)
