@@ -101,8 +101,8 @@ def contract(subs, arrays, out):
         b, lb = _sum_labels(xs[i], ls[i], set(ls[i]) - needed_after[i] - set(lr))
         r, lr = _pair(r, lr, b, lb, needed_after[i])
     r = r.transpose([lr.index(l) for l in out])
-    return np.array(r, order="C", copy=True) if (r.base is not None or len(xs) == 1) else \
-        contiguous(r)
+    # a pairwise result is a fresh matmul output; one operand's may still view its input
+    return contiguous(r) if len(xs) > 1 else np.array(r, order="C", copy=True)
 
 
 class Einsum(Function):
