@@ -20,6 +20,7 @@ from ._jit import kernel
 
 (RELU, RELU6, LEAKY_RELU, ELU, GELU, GELU_TANH, SILU, MISH, SOFTPLUS, SIGMOID, TANH,
  HARDTANH) = range(12)
+HARDSWISH, HARDSIGMOID, SOFTSIGN, TANHSHRINK, THRESHOLD, CELU, LOGSIGMOID = range(12, 19)
 
 SQRT_2_OVER_PI = 0.7978845608028654
 INV_SQRT_2 = 0.7071067811865476
@@ -30,7 +31,8 @@ GELU_C = 0.044715
 @kernel
 def act_forward(op, x, out, p0, p1):
     """out = op(x; p0, p1): elu/selu p0 = alpha*scale (negative), p1 = scale (positive);
-    leaky_relu p0 = slope; softplus p0 = beta, p1 = threshold; hardtanh p0, p1 = min, max."""
+    leaky_relu p0 = slope; softplus p0 = beta, p1 = threshold; hardtanh p0, p1 = min, max;
+    threshold p0, p1 = threshold, value; celu p0 = alpha."""
     n = x.size
     if op == RELU:
         for i in range(n):
@@ -76,6 +78,32 @@ def act_forward(op, x, out, p0, p1):
     elif op == TANH:
         for i in range(n):
             out[i] = _math.tanh(x[i])
+    elif op == HARDSWISH or op == HARDSIGMOID:  # x * relu6(x + 3) / 6, relu6(x + 3) / 6
+        for i in range(n):
+            v = x[i]
+            r = v + 3.0
+            r = 0.0 if r < 0.0 else r
+            r = (6.0 if r > 6.0 else r) * (1.0 / 6.0)
+            out[i] = v * r if op == HARDSWISH else r
+    elif op == SOFTSIGN:
+        for i in range(n):
+            v = x[i]
+            out[i] = v / (1.0 + abs(v))
+    elif op == TANHSHRINK:
+        for i in range(n):
+            v = x[i]
+            out[i] = v - _math.tanh(v)
+    elif op == THRESHOLD:  # p0 = threshold, p1 = value; NaN passes (as torch: x <= t is false)
+        for i in range(n):
+            v = x[i]
+            out[i] = p1 if v <= p0 else v
+    elif op == CELU:  # p0 = alpha
+        for i in range(n):
+            v = x[i]
+            out[i] = v if v > 0 else p0 * math.expm1(v / p0)
+    elif op == LOGSIGMOID:  # -softplus(-x)
+        for i in range(n):
+            out[i] = -_math.softplus(-x[i])
 
 
 @kernel
@@ -128,6 +156,32 @@ def act_backward(op, x, y, gy, gx, p0, p1):
     elif op == TANH:
         for i in range(n):
             gx[i] = gy[i] * (1.0 - y[i] * y[i])
+    elif op == HARDSWISH:  # torch: 0 for x <= -3, 1 for x >= 3 (and NaN), x/3 + 1/2 between
+        for i in range(n):
+            v = x[i]
+            gx[i] = 0.0 if v <= -3.0 else (gy[i] * (v * (1.0 / 3.0) + 0.5) if v < 3.0 else gy[i])
+    elif op == HARDSIGMOID:  # 1/6 strictly inside (-3, 3)
+        for i in range(n):
+            v = x[i]
+            gx[i] = gy[i] * (1.0 / 6.0) if (v > -3.0 and v < 3.0) else 0.0
+    elif op == SOFTSIGN:
+        for i in range(n):
+            d = 1.0 + abs(x[i])
+            gx[i] = gy[i] / (d * d)
+    elif op == TANHSHRINK:
+        for i in range(n):
+            t = _math.tanh(x[i])
+            gx[i] = gy[i] * t * t
+    elif op == THRESHOLD:
+        for i in range(n):
+            gx[i] = 0.0 if x[i] <= p0 else gy[i]
+    elif op == CELU:  # the negative branch at 0, as elu; NaN passes gy, as torch
+        for i in range(n):
+            v = x[i]
+            gx[i] = gy[i] * _math.exp(v / p0) if v <= 0 else gy[i]
+    elif op == LOGSIGMOID:
+        for i in range(n):
+            gx[i] = gy[i] * _math.sigmoid(-x[i])
 
 
 @kernel

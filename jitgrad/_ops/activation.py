@@ -21,6 +21,10 @@ SPEC = {
     K.ELU: ("elu", False), K.GELU: ("gelu", False), K.GELU_TANH: ("gelu", False),
     K.SILU: ("silu", False), K.MISH: ("mish", False), K.SOFTPLUS: ("softplus", False),
     K.SIGMOID: ("sigmoid", True), K.TANH: ("tanh", True), K.HARDTANH: ("hardtanh", False),
+    K.HARDSWISH: ("hardswish", False), K.HARDSIGMOID: ("hardsigmoid", False),
+    K.SOFTSIGN: ("softsign", False), K.TANHSHRINK: ("tanhshrink", False),
+    K.THRESHOLD: ("threshold", False), K.CELU: ("celu", False),
+    K.LOGSIGMOID: ("logsigmoid", False),
 }
 
 

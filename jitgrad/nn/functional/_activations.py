@@ -11,6 +11,9 @@ import numpy as np
 
 from ... import _check
 from ..._ops.activation import Activation, relu, sigmoid, tanh  # noqa: F401  (one Function)
+from ..._ops.join import chunk as _chunk
+from ..._ops.select import where as _where
+from ..._ops.shape import reshape as _reshape
 from ..._ops.util import contiguous
 from ...autograd.function import Function
 from ...kernels import activation as K
@@ -122,3 +125,87 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return _softmax("log_softmax", input, dim, dtype, 1)
+
+
+# ----------------------------------------------------------------------------- more pointwise
+# op codes of the same kernel pair (kernels.activation); softmin, glu and prelu compose ops
+__all__ += ["hardswish", "hardsigmoid", "softsign", "tanhshrink", "threshold", "celu",
+            "logsigmoid", "softmin", "glu", "prelu"]
+
+
+def hardswish(input, inplace=False):
+    return Activation.apply(input, K.HARDSWISH, 0.0, 0.0)
+
+
+def hardsigmoid(input, inplace=False):
+    return Activation.apply(input, K.HARDSIGMOID, 0.0, 0.0)
+
+
+def softsign(input):
+    return Activation.apply(input, K.SOFTSIGN, 0.0, 0.0)
+
+
+def tanhshrink(input):
+    return Activation.apply(input, K.TANHSHRINK, 0.0, 0.0)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """value where input <= threshold, else input (NaN passes through, as torch)."""
+    return Activation.apply(input, K.THRESHOLD, float(threshold), float(value))
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise ValueError("celu(): argument 'alpha' expected a non-zero number (ZeroDivisionError: "
+                         "alpha cannot be 0 for CELU), got 0")
+    return Activation.apply(input, K.CELU, float(alpha), 0.0)
+
+
+def logsigmoid(input):
+    return Activation.apply(input, K.LOGSIGMOID, 0.0, 0.0)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-input): composed (one negation, then the softmax kernel), as torch does."""
+    _check.tensor("softmin", "input", input)
+    if dim is None:
+        dim = _softmax_dim("softmin", input.ndim)
+    if dtype is not None:
+        input = input.to(dtype)
+    return Softmax.apply(-input, dim, 0)
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b), where a, b are the two halves of input along dim (composed: two slices,
+    the sigmoid kernel and one product)."""
+    _check.tensor("glu", "input", input)
+    if input.ndim == 0:
+        raise ValueError("glu(): argument 'input' expected at least 1 dimension (glu does not "
+                         "support scalars because halving size must be even), got a 0-d tensor")
+    d = _check.wrap_dim("glu", dim, input.ndim)
+    n = input.shape[d]
+    if n % 2:
+        raise ValueError(f"glu(): Halving dimension must be even, but dimension {d} is size {n}")
+    a, b = _chunk(input, 2, d)
+    return a * sigmoid(b)
+
+
+def prelu(input, weight):
+    """input where input > 0, else weight * input; weight has 1 or C = input.shape[1] entries
+    (channel dim 1; inputs of fewer than 2 dims have one channel). Composed: where + product,
+    so the gradient at 0 takes the negative branch (weight), as torch."""
+    _check.tensor("prelu", "input", input)
+    _check.tensor("prelu", "weight", weight)
+    if weight.ndim > 1:
+        raise ValueError(f"prelu(): argument 'weight' expected a scalar or 1-D tensor, got "
+                         f"ndim = {weight.ndim}")
+    k = weight.numel()
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if k != 1 and k != channels:
+        raise ValueError(f"prelu(): Mismatch of parameter numbers and input channel size. Found "
+                         f"parameter numbers = {k} and channel size = {channels}.")
+    if k == 1:
+        w = _reshape(weight, ())
+    else:
+        w = _reshape(weight, (k,) + (1,) * (input.ndim - 2))
+    return _where(input > 0, input, w * input)

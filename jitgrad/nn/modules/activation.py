@@ -1,7 +1,14 @@
 """Activation modules: thin wrappers over jitgrad.nn.functional with PyTorch's names,
 constructor arguments and reprs. ``inplace`` is accepted and shown, but results are always new
 tensors (see nn.functional)."""
+import numpy as np
+
+from ... import _check
+from ..._device import check_device
+from ..._dtypes import as_dtype
 from .. import functional as F
+from .. import init as _init
+from ..parameter import Parameter
 from .module import Module
 
 __all__ = ["ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "GELU", "SiLU", "Mish", "Softplus",
@@ -140,3 +147,108 @@ class Softmax(Module):
 class LogSoftmax(Softmax):
     def forward(self, input):
         return F.log_softmax(input, self.dim, _stacklevel=5)
+
+
+__all__ += ["Hardswish", "Hardsigmoid", "Softsign", "Tanhshrink", "Threshold", "CELU",
+            "LogSigmoid", "Softmin", "GLU", "PReLU"]
+
+
+class Hardswish(_Inplace):
+    def forward(self, input):
+        return F.hardswish(input)
+
+
+class Hardsigmoid(_Inplace):
+    def forward(self, input):
+        return F.hardsigmoid(input)
+
+
+class Softsign(Module):
+    def forward(self, input):
+        return F.softsign(input)
+
+
+class Tanhshrink(Module):
+    def forward(self, input):
+        return F.tanhshrink(input)
+
+
+class LogSigmoid(Module):
+    def forward(self, input):
+        return F.logsigmoid(input)
+
+
+class Threshold(Module):
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold = threshold
+        self.value = value
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value)
+
+    def extra_repr(self):
+        return (f"threshold={self.threshold}, value={self.value}" +
+                (", inplace=True" if self.inplace else ""))
+
+
+class CELU(Module):
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.celu(input, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Softmin(Module):
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.softmin(input, self.dim, _stacklevel=5)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class GLU(Module):
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.glu(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class PReLU(Module):
+    """weight of shape (num_parameters,), filled with `init` (PyTorch's default 0.25)."""
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        check_device("PReLU", device)
+        d = np.dtype(np.float32) if dtype is None else as_dtype(dtype)
+        if d.kind != "f":
+            raise TypeError(f"PReLU: dtype must be float32 or float64, got {d}")
+        self.num_parameters = _check.integer("PReLU", "num_parameters", num_parameters, 1)
+        self.init = init
+        self.weight = Parameter(np.empty(self.num_parameters, d))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        _init.constant_(self.weight, self.init)
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
