@@ -19,11 +19,21 @@ from . import _math
 from ._jit import kernel
 
 MSE, L1, SMOOTH_L1, HUBER, BCE, BCE_LOGITS = range(6)
+# kl_div (target as probabilities / log-probabilities); poisson_nll (log_input, p = eps), the
+# _FULL codes adding the Stirling term of the target
+KL_DIV, KL_DIV_LOG, POISSON_LOG, POISSON, POISSON_LOG_FULL, POISSON_FULL = range(6, 12)
+LOG_SQRT_2PI = 0.9189385332046727
 
 
 @kernel
 def _sign(v):
     return 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
+
+
+@kernel
+def _stirling(t):
+    """t log t - t + log(2 pi t) / 2 for t > 1, else 0 (torch's poisson_nll_loss full=True)."""
+    return t * _math.log(t) - t + 0.5 * _math.log(t) + LOG_SQRT_2PI if t > 1.0 else 0.0
 
 
 @kernel
@@ -40,6 +50,16 @@ def _loss1(op, v, t, pw, p):
     if op == HUBER:
         d = abs(v - t)
         return 0.5 * d * d if d < p else p * (d - 0.5 * p)
+    if op == KL_DIV:  # xlogy(t, t) - t x, 0 where t == 0
+        return (t * _math.log(t) if t != 0 else 0.0) - t * v
+    if op == KL_DIV_LOG:
+        return _math.exp(t) * (t - v)
+    if op == POISSON_LOG or op == POISSON_LOG_FULL:
+        s = _stirling(t) if op == POISSON_LOG_FULL else 0.0
+        return _math.exp(v) - t * v + s
+    if op == POISSON or op == POISSON_FULL:
+        s = _stirling(t) if op == POISSON_FULL else 0.0
+        return v - t * _math.log(v + p) + s
     if op == BCE:
         lx = max(math.log(v), -100.0)
         l1x = max(math.log1p(-v), -100.0)
@@ -66,6 +86,16 @@ def _grad1(op, v, t, pw, p):
         d = v - t
         s = d if abs(d) < p else p * _sign(d)
         return s, -s
+    if op == KL_DIV:  # d/dt as torch's xlogy rule: log t (0 at t == 0) + t / t (NaN at 0)
+        return -t, (_math.log(t) if t != 0 else 0.0) + t / t - v
+    if op == KL_DIV_LOG:
+        e = _math.exp(t)
+        return -e, e * (t - v + 1.0)
+    if op >= POISSON_LOG:  # d stirling / dt = log t + 1 / (2t) for t > 1
+        ds = (_math.log(t) + 0.5 / t if t > 1.0 else 0.0) if op >= POISSON_LOG_FULL else 0.0
+        if op == POISSON_LOG or op == POISSON_LOG_FULL:
+            return _math.exp(v) - t, ds - v
+        return 1.0 - t / (v + p), ds - _math.log(v + p)
     if op == BCE:  # torch: (x - t) / max(x (1 - x), 1e-12)
         gx = (v - t) / max(v * (1.0 - v), 1e-12)
         gt = max(math.log1p(-v), -100.0) - max(math.log(v), -100.0)

@@ -6,6 +6,7 @@ from .modules import (GRU, LSTM, RNN, AdaptiveAvgPool2d, AdaptiveMaxPool2d,  # n
                       LSTMCell, MaxPool1d, MaxPool2d, Module, ModuleDict, ModuleList, RNNCell,
                       Sequential, Unflatten)
 from .modules.activation import *  # noqa: F401,F403
+from .modules.distance import *  # noqa: F401,F403
 from .modules.loss import *  # noqa: F401,F403
 from .modules.normalization import *  # noqa: F401,F403
 from .parameter import Parameter  # noqa: F401

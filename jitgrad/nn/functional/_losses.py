@@ -12,10 +12,13 @@ import numpy as np
 from ... import _check
 from ...autograd.function import Function
 from ...kernels import loss as K
+from ..._ops.binary import minimum as _minimum
 from ..._ops.broadcast import sum_to
+from ..._ops.select import where as _where
 from ..._ops.util import contiguous
 from ..._tensor import Tensor
 from .._reduction import reduction_arg
+from ._distance import pairwise_distance
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy"]
@@ -92,10 +95,11 @@ class PointwiseLoss(Function):
             if op in (K.BCE, K.BCE_LOGITS):
                 raise ValueError(f"{name}(): target size {tuple(t.shape)} must be the same as "
                                  f"input size {tuple(x.shape)}")
-            warnings.warn(f"Using a target size ({tuple(t.shape)}) that is different to the "
-                          f"input size ({tuple(x.shape)}). This will likely lead to incorrect "
-                          f"results due to broadcasting. Please ensure they have the same size.",
-                          UserWarning, stacklevel=4)
+            if op in (K.MSE, K.L1, K.SMOOTH_L1, K.HUBER):  # torch warns for these only
+                warnings.warn(f"Using a target size ({tuple(t.shape)}) that is different to the "
+                              f"input size ({tuple(x.shape)}). This will likely lead to incorrect "
+                              f"results due to broadcasting. Please ensure they have the same size.",
+                              UserWarning, stacklevel=4)
             try:
                 shape = np.broadcast_shapes(x.shape, t.shape)
             except ValueError:
@@ -315,3 +319,158 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     by_index = _target_kind("cross_entropy", target)
     return CrossEntropy.apply(input, target, weight, int(ignore_index), float(label_smoothing),
                               reduction, by_index)
+
+
+# ----------------------------------------------------------------------------- more losses
+# kl_div and poisson_nll_loss are op codes of the fused pointwise kernels; the others compose
+# differentiable ops the way PyTorch defines them (torch/nn/functional.py, ATen Loss.cpp)
+__all__ += ["kl_div", "poisson_nll_loss", "gaussian_nll_loss", "multilabel_soft_margin_loss",
+            "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss"]
+_POINTWISE.update({K.KL_DIV: "kl_div", K.KL_DIV_LOG: "kl_div",
+                   K.POISSON_LOG: "poisson_nll_loss", K.POISSON: "poisson_nll_loss",
+                   K.POISSON_LOG_FULL: "poisson_nll_loss", K.POISSON_FULL: "poisson_nll_loss"})
+
+
+def _apply_reduction(loss, reduction):
+    if reduction == "none":
+        return loss
+    return loss.mean() if reduction == "mean" else loss.sum()
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """sum/mean of target * (log target - input) (log_target: exp(target) * (target - input));
+    'batchmean' divides the sum by input.shape[0], 'mean' by the element count (with
+    PyTorch's warning)."""
+    if size_average is not None or reduce is not None:
+        reduction = reduction_arg("kl_div", reduction, size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", UserWarning, stacklevel=2)
+    elif reduction != "batchmean":
+        reduction = reduction_arg("kl_div", reduction)
+    op = K.KL_DIV_LOG if log_target else K.KL_DIV
+    if reduction != "batchmean":
+        return _pointwise("kl_div", op, input, target, None, None, 0.0, reduction)
+    total = _pointwise("kl_div", op, input, target, None, None, 0.0, "sum")
+    return total / input.shape[0] if input.ndim else total
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    """exp(input) - target * input (log_input) or input - target * log(input + eps), plus the
+    Stirling term target log target - target + log(2 pi target) / 2 where target > 1 (full)."""
+    reduction = reduction_arg("poisson_nll_loss", reduction, size_average, reduce)
+    op = (K.POISSON_LOG_FULL if full else K.POISSON_LOG) if log_input else \
+        (K.POISSON_FULL if full else K.POISSON)
+    return _pointwise("poisson_nll_loss", op, input, target, None, None, float(eps), reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """(log v + (input - target)^2 / v) / 2 (+ log(2 pi) / 2 if full), v = max(var, eps) with the
+    gradient of var itself (PyTorch clamps a copy under no_grad). var has input's shape, or
+    one fewer trailing dim, or one dim of size 1 (homoscedastic), or is a float."""
+    name = "gaussian_nll_loss"
+    _check.tensor(name, "input", input)
+    _check.tensor(name, "target", target)
+    reduction = reduction_arg(name, reduction)
+    if not isinstance(var, Tensor):
+        if not isinstance(var, (int, float)) or isinstance(var, bool):
+            raise TypeError(f"{name}(): argument 'var' expected a Tensor or a float, got "
+                            f"{type(var).__name__}")
+        if var < 0:
+            raise ValueError(f"{name}(): var has negative entry/entries")
+        var = Tensor(np.full(input.shape, var, input.data.dtype))
+    elif var.numel() and bool(np.any(var.data < 0)):
+        raise ValueError(f"{name}(): var has negative entry/entries")
+    if var.shape != input.shape:
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (var.ndim == input.ndim and
+                  sum(b for a, b in zip(input.shape, var.shape) if a != b) == 1):
+            raise ValueError(f"{name}(): var is of incorrect size: expected the input's shape "
+                             f"{tuple(input.shape)}, that shape without its last dim, or one dim "
+                             f"of size 1, got {tuple(var.shape)}")
+    v = var + Tensor(np.maximum(var.data, eps) - var.data)
+    d = input - target
+    loss = 0.5 * (v.log() + d * d / v)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _apply_reduction(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean"):
+    """mean over the last (class) dim of w * -(t log sigmoid(x) + (1 - t) log sigmoid(-x)):
+    the fused BCE-with-logits kernel per element, then a mean over classes."""
+    name = "multilabel_soft_margin_loss"
+    reduction = reduction_arg(name, reduction, size_average, reduce)
+    _check.tensor(name, "input", input)
+    _check.tensor(name, "target", target)
+    if input.ndim == 0:
+        raise ValueError(f"{name}(): argument 'input' expected a (C,) or (N, C) tensor, got a "
+                         f"0-d tensor")
+    loss = PointwiseLoss.apply(input, target, weight, None, K.BCE_LOGITS, 0.0, "none")
+    return _apply_reduction(loss.mean(-1), reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                          reduction="mean"):
+    """1 - cos(x1, x2) where target == 1, max(0, cos - margin) where target == -1 (0 for any
+    other target), cos = <x1, x2> / sqrt((|x1|^2 + 1e-12) (|x2|^2 + 1e-12)) over the last dim."""
+    name = "cosine_embedding_loss"
+    reduction = reduction_arg(name, reduction, size_average, reduce)
+    for arg, x in (("input1", input1), ("input2", input2), ("target", target)):
+        _check.tensor(name, arg, x)
+    if target.ndim not in (0, 1):
+        raise ValueError(f"{name}(): 0D or 1D target tensor expected, multi-target not "
+                         f"supported (argument 'target' has shape {tuple(target.shape)})")
+    if input1.ndim != target.ndim + 1 or input2.ndim != target.ndim + 1:
+        raise ValueError(f"{name}(): {target.ndim}D target tensor expects "
+                         f"{target.ndim + 1}D input tensors, but found inputs with sizes "
+                         f"{tuple(input1.shape)} and {tuple(input2.shape)}.")
+    d = target.ndim
+    prod = (input1 * input2).sum(d)
+    m1 = (input1 * input1).sum(d) + 1e-12
+    m2 = (input2 * input2).sum(d) + 1e-12
+    cos = prod / (m1 * m2).sqrt()
+    zeros = Tensor(np.zeros(cos.shape, cos.dtype))
+    loss = _where(target == 1, 1 - cos, zeros) + \
+        _where(target == -1, (cos - margin).clamp(min=0.0), zeros)
+    return _apply_reduction(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                        reduction="mean"):
+    """max(0, -target * (input1 - input2) + margin)."""
+    name = "margin_ranking_loss"
+    reduction = reduction_arg(name, reduction, size_average, reduce)
+    for arg, x in (("input1", input1), ("input2", input2), ("target", target)):
+        _check.tensor(name, arg, x)
+    if not input1.ndim == input2.ndim == target.ndim:
+        raise ValueError(f"{name}(): All input tensors should have same dimension but got "
+                         f"sizes: input1: {tuple(input1.shape)}, input2: {tuple(input2.shape)}, "
+                         f"target: {tuple(target.shape)}")
+    return _apply_reduction((-target * (input1 - input2) + margin).clamp(min=0.0), reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    """max(0, margin + d(a, p) - d(a, n)), d = pairwise_distance(p, eps); swap uses
+    min(d(a, n), d(p, n)) as the negative distance."""
+    name = "triplet_margin_loss"
+    reduction = reduction_arg(name, reduction, size_average, reduce)
+    if margin <= 0:
+        raise ValueError(f"{name}(): margin must be greater than 0, got {margin}")
+    for arg, x in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        _check.tensor(name, arg, x)
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise ValueError(f"{name}(): The anchor, positive, and negative tensors are expected to "
+                         f"have the same number of dimensions, but got: anchor {anchor.ndim}D, "
+                         f"positive {positive.ndim}D, and negative {negative.ndim}D inputs")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = _minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _apply_reduction((margin + d_pos - d_neg).clamp(min=0.0), reduction)
