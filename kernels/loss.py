@@ -52,8 +52,9 @@ def _loss1(op, v, t, pw, p):
         return 0.5 * d * d if d < p else p * (d - 0.5 * p)
     if op == KL_DIV:  # xlogy(t, t) - t x, 0 where t == 0
         return (t * _math.log(t) if t != 0 else 0.0) - t * v
-    if op == KL_DIV_LOG:
-        return _math.exp(t) * (t - v)
+    if op == KL_DIV_LOG:  # e == 0 kept apart: reassociation would scale t = -inf before e's
+        e = _math.exp(t)  # final underflow and give -inf where torch gives 0 * -inf = NaN
+        return e * (t - v) if e != 0 else 0.0 * (t - v)
     if op == POISSON_LOG or op == POISSON_LOG_FULL:
         s = _stirling(t) if op == POISSON_LOG_FULL else 0.0
         return _math.exp(v) - t * v + s
@@ -90,7 +91,7 @@ def _grad1(op, v, t, pw, p):
         return -t, (_math.log(t) if t != 0 else 0.0) + t / t - v
     if op == KL_DIV_LOG:
         e = _math.exp(t)
-        return -e, e * (t - v + 1.0)
+        return -e, (e * (t - v + 1.0) if e != 0 else 0.0 * (t - v))
     if op >= POISSON_LOG:  # d stirling / dt = log t + 1 / (2t) for t > 1
         ds = (_math.log(t) + 0.5 / t if t > 1.0 else 0.0) if op >= POISSON_LOG_FULL else 0.0
         if op == POISSON_LOG or op == POISSON_LOG_FULL:

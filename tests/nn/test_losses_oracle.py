@@ -149,3 +149,146 @@ def test_matches_torch(name, dtype):
     for k, (a, b) in enumerate(zip(got, want)):
         assert a.shape == b.shape, f"{name}: output {k} shape {a.shape} != {b.shape}"
         np.testing.assert_allclose(a, b, **tol, err_msg=f"{name}: output {k}")
+
+
+# ----------------------------------------------------------------------------- conventions
+def test_kl_div_reductions_and_warning():
+    x = jg.tensor(np.log([[0.2, 0.8], [0.5, 0.5], [0.9, 0.1]]))
+    t = jg.tensor([[0.3, 0.7], [0.5, 0.5], [0.0, 1.0]])
+    with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size"):
+        mean = F.kl_div(x, t)
+    total = F.kl_div(x, t, reduction="sum").item()
+    assert mean.item() == pytest.approx(total / 6)
+    assert F.kl_div(x, t, reduction="batchmean").item() == pytest.approx(total / 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F.kl_div(x, t, reduction="batchmean")  # no warning
+        zero_d = F.kl_div(jg.tensor(-1.0), jg.tensor(0.5), reduction="batchmean")
+    want = TF.kl_div(torch.tensor(-1.0), torch.tensor(0.5), reduction="batchmean")
+    assert zero_d.item() == pytest.approx(want.item())  # 0-d: the sum, not divided
+    assert F.kl_div(x, t, reduction="none").numpy()[2, 0] == 0.0  # 0 * log 0 = 0
+    with pytest.raises(ValueError, match=r"kl_div\(\): argument 'reduction'"):
+        F.kl_div(x, t, reduction="bad")
+    m = nn.KLDivLoss(reduction="batchmean", log_target=True)
+    with np.errstate(divide="ignore"):
+        lt = np.log(t.numpy())  # a -inf entry: exp(-inf) * (-inf - x) is NaN, as torch
+    got = m(x, jg.tensor(lt)).numpy()
+    want = TF.kl_div(torch.tensor(x.numpy()), torch.tensor(lt), reduction="batchmean",
+                     log_target=True).numpy()
+    assert np.isnan(got) and np.isnan(want)
+    lt[2, 0] = -30.0
+    np.testing.assert_allclose(m(x, jg.tensor(lt)).numpy(),
+                               TF.kl_div(torch.tensor(x.numpy()), torch.tensor(lt),
+                                         reduction="batchmean", log_target=True).numpy(),
+                               rtol=1e-6)
+
+
+def test_gaussian_nll_validation_and_float_var():
+    x, t = jg.randn(4, 3), jg.randn(4, 3)
+    with pytest.raises(ValueError, match="var has negative entry"):
+        F.gaussian_nll_loss(x, t, jg.tensor(-np.ones((4, 3))))
+    with pytest.raises(ValueError, match="var has negative entry"):
+        F.gaussian_nll_loss(x, t, -1.0)
+    with pytest.raises(ValueError, match="var is of incorrect size"):
+        F.gaussian_nll_loss(x, t, jg.ones(2, 3))
+    got = F.gaussian_nll_loss(x, t, 0.5, reduction="sum").item()
+    want = TF.gaussian_nll_loss(torch.tensor(x.numpy()), torch.tensor(t.numpy()), 0.5,
+                                reduction="sum").item()
+    assert got == pytest.approx(want, rel=1e-6)
+    assert nn.GaussianNLLLoss(full=True, eps=1e-3)(x, t, jg.ones(4)).shape == ()
+
+
+def test_poisson_nll_module_and_eps():
+    x = jg.tensor([0.0, 1.0, 2.0])
+    t = jg.tensor([1.0, 2.0, 3.0])
+    m = nn.PoissonNLLLoss(log_input=False, full=True, eps=0.5, reduction="none")
+    want = TF.poisson_nll_loss(torch.tensor([0.0, 1.0, 2.0]), torch.tensor([1.0, 2.0, 3.0]),
+                               log_input=False, full=True, eps=0.5, reduction="none")
+    np.testing.assert_allclose(m(x, t).numpy(), want.numpy(), rtol=1e-6)
+
+
+def test_loss_argument_errors():
+    a, b = jg.randn(4, 3), jg.randn(4, 3)
+    with pytest.raises(ValueError, match="margin must be greater than 0"):
+        F.triplet_margin_loss(a, b, b, margin=0.0)
+    with pytest.raises(ValueError, match="margin must be greater than 0"):
+        nn.TripletMarginLoss(margin=-1.0)
+    with pytest.raises(ValueError, match="same number of dimensions"):
+        F.triplet_margin_loss(a, b, jg.randn(3))
+    with pytest.raises(ValueError, match="1D target tensor expects 2D input tensors"):
+        F.cosine_embedding_loss(jg.randn(4), jg.randn(4), jg.ones(4))
+    with pytest.raises(ValueError, match="0D or 1D target tensor expected"):
+        F.cosine_embedding_loss(a, b, jg.ones(4, 1))
+    with pytest.raises(ValueError, match="should have same dimension"):
+        F.margin_ranking_loss(jg.randn(4), jg.randn(4), jg.ones(4, 1))
+    with pytest.raises(ValueError, match=r"multilabel_soft_margin_loss\(\): argument 'input'"):
+        F.multilabel_soft_margin_loss(jg.tensor(1.0), jg.tensor(1.0))
+    with pytest.raises(TypeError, match=r"cosine_similarity\(\): argument 'x2' expected a "
+                                        r"floating-point"):
+        F.cosine_similarity(a, jg.ones(4, 3, dtype=jg.int64))
+    with pytest.raises(TypeError, match=r"normalize\(\): argument 'out'"):
+        F.normalize(a, out=b)
+
+
+def test_activation_argument_errors():
+    with pytest.raises(ValueError, match="alpha cannot be 0 for CELU"):
+        F.celu(jg.randn(3), 0.0)
+    with pytest.raises(ValueError, match="Halving dimension must be even, but dimension 1 is "
+                                         "size 3"):
+        F.glu(jg.randn(2, 3), 1)
+    with pytest.raises(ValueError, match="glu does not support scalars"):
+        F.glu(jg.tensor(1.0))
+    with pytest.raises(ValueError, match="Found parameter numbers = 2 and channel size = 3"):
+        F.prelu(jg.randn(2, 3), jg.ones(2))
+    with pytest.raises(ValueError, match="scalar or 1-D tensor, got ndim = 2"):
+        F.prelu(jg.randn(2, 3), jg.ones(1, 3))
+    with pytest.raises(TypeError, match=r"hardswish\(\): argument 'input' expected a "
+                                        r"floating-point"):
+        F.hardswish(jg.ones(3, dtype=jg.int64))
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmin"):
+        F.softmin(jg.randn(2, 3))
+
+
+def test_modules_match_torch_and_state_dict_loads():
+    x = R.uniform(-2, 2, (2, 3, 4))
+    pairs = [(nn.Hardswish(), torch.nn.Hardswish()), (nn.Hardsigmoid(), torch.nn.Hardsigmoid()),
+             (nn.Softsign(), torch.nn.Softsign()), (nn.Tanhshrink(), torch.nn.Tanhshrink()),
+             (nn.Threshold(0.1, 20.0), torch.nn.Threshold(0.1, 20.0)),
+             (nn.CELU(0.5), torch.nn.CELU(0.5)), (nn.LogSigmoid(), torch.nn.LogSigmoid()),
+             (nn.Softmin(dim=1), torch.nn.Softmin(dim=1)), (nn.GLU(dim=-1), torch.nn.GLU()),
+             (nn.PReLU(3, init=0.1, dtype=jg.float64), torch.nn.PReLU(3, init=0.1).double())]
+    for ours, theirs in pairs:
+        assert repr(ours) == repr(theirs)
+        np.testing.assert_allclose(ours(jg.tensor(x)).detach().numpy(),
+                                   theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6)
+    tp = torch.nn.PReLU(3)
+    with torch.no_grad():
+        tp.weight.copy_(torch.tensor([0.1, -0.2, 0.3]))
+    ours = nn.PReLU(3)
+    assert ours.weight.dtype == jg.float32 and ours.weight.tolist() == [0.25] * 3
+    ours.load_state_dict({k: jg.tensor(v.numpy()) for k, v in tp.state_dict().items()})
+    np.testing.assert_allclose(ours(jg.tensor(x, dtype=jg.float32)).detach().numpy(),
+                               tp(torch.tensor(x, dtype=torch.float32)).detach().numpy(),
+                               rtol=1e-6)
+    losses = [(nn.CosineEmbeddingLoss(margin=0.1), torch.nn.CosineEmbeddingLoss(margin=0.1)),
+              (nn.MarginRankingLoss(), torch.nn.MarginRankingLoss()),
+              (nn.TripletMarginLoss(swap=True), torch.nn.TripletMarginLoss(swap=True)),
+              (nn.MultiLabelSoftMarginLoss(), torch.nn.MultiLabelSoftMarginLoss()),
+              (nn.CosineSimilarity(dim=0), torch.nn.CosineSimilarity(dim=0)),
+              (nn.PairwiseDistance(p=1.0, keepdim=True),
+               torch.nn.PairwiseDistance(p=1.0, keepdim=True))]
+    a, b, c = (R.uniform(-2, 2, (5, 4)) for _ in range(3))
+    for ours, theirs in losses:
+        assert repr(ours) == repr(theirs)
+        if isinstance(ours, nn.TripletMarginLoss):
+            args = (a, b, c)
+        elif isinstance(ours, nn.MultiLabelSoftMarginLoss):
+            args = (a, (b > 0) * 1.0)
+        elif isinstance(ours, (nn.CosineSimilarity, nn.PairwiseDistance)):
+            args = (a, b)
+        elif isinstance(ours, nn.MarginRankingLoss):
+            args = (a[:, 0], b[:, 0], np.sign(c[:, 0]))
+        else:
+            args = (a, b, np.sign(c[:, 0]))
+        np.testing.assert_allclose(ours(*map(jg.tensor, args)).numpy(),
+                                   theirs(*map(torch.tensor, args)).numpy(), rtol=1e-10)
