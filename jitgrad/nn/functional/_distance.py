@@ -1,16 +1,25 @@
 """Distances: normalize, cosine_similarity, pairwise_distance (PyTorch's names, arguments and
-defaults). Each composes differentiable ops (norm, clamp, sub, div, sum), exactly as PyTorch
-builds them (torch.nn.functional.normalize, ATen's Distance.cpp), so values, gradients and
-edge conventions (eps placement, which clamp passes a gradient) are PyTorch's.
+defaults), and the cosine row Function that cosine_embedding_loss shares.
+
+cosine_similarity is one fused kernel pair (kernels.cosine: dot product and both norms in
+one pass, backward in one pass; measured against the composition in README numbers and
+checked against it in tests/nn/test_fused_vs_composed.py). normalize and pairwise_distance
+compose differentiable ops (norm, clamp, sub, div) exactly as PyTorch builds them
+(torch.nn.functional.normalize, ATen's Distance.cpp), so values, gradients and edge conventions
+(eps placement, which clamp passes a gradient) are PyTorch's.
 """
+import math
+
 import numpy as np
 
 from ... import _check
-from ..._ops.binary import add, div, mul, sub
-from ..._ops.reduce import norm, sum as _sum
-from ..._ops.shape import broadcast_to
+from ..._ops.binary import add, div, sub
+from ..._ops.broadcast import sum_to
+from ..._ops.reduce import norm
 from ..._ops.unary import clamp
-from ..._tensor import Tensor
+from ..._ops.util import contiguous
+from ...autograd.function import Function
+from ...kernels import cosine as K
 
 __all__ = ["normalize", "cosine_similarity", "pairwise_distance"]
 
@@ -34,27 +43,52 @@ def _floating_pair(name, x1, x2):
     _check.same_dtype(name, ("x1", "x2"), (x1.data, x2.data))
 
 
-def _clamped_norm(x, dim, eps):
-    """||x||_2 along dim (kept), raised to eps where smaller, with the gradient of the unclamped
-    norm (ATen clamps the norm in place under no_grad)."""
-    n = norm(x, 2, dim, keepdim=True)
-    return add(n, Tensor(np.maximum(n.data, eps) - n.data))
+class Cosine(Function):
+    """cos(a, b) along one axis after broadcasting (op: kernels.cosine COSINE_SIM / _EMB)."""
+
+    @staticmethod
+    def forward(ctx, a, b, dim, eps, op, name):
+        try:
+            shape = np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise ValueError(f"{name}(): the shapes of x1 {tuple(a.shape)} and x2 "
+                             f"{tuple(b.shape)} are not broadcastable") from None
+        d = _check.wrap_dim(name, dim, len(shape))
+        ctx.shapes = a.shape, b.shape
+        a = contiguous(np.broadcast_to(a, shape)) if a.shape != shape else contiguous(a)
+        b = contiguous(np.broadcast_to(b, shape)) if b.shape != shape else contiguous(b)
+        split = (math.prod(shape[:d]), shape[d], math.prod(shape[d + 1:])) if shape else (1, 1, 1)
+        out_shape = shape[:d] + shape[d + 1:]
+        y = np.empty(out_shape, a.dtype)
+        saa = np.empty(y.size, np.float64)
+        sbb = np.empty(y.size, np.float64)
+        K.cosine_forward(op, a.reshape(-1), b.reshape(-1), y.reshape(-1), saa, sbb, *split,
+                         float(eps))
+        ctx.op, ctx.eps, ctx.split = op, float(eps), split
+        ctx.save_for_backward(a, b, y, saa, sbb)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, y, saa, sbb = ctx.saved_tensors
+        g = contiguous(g.astype(a.dtype, copy=False))
+        ga = np.empty(a.shape, a.dtype)
+        gb = np.empty(b.shape, b.dtype)
+        K.cosine_backward(ctx.op, a.reshape(-1), b.reshape(-1), y.reshape(-1), saa, sbb,
+                          g.reshape(-1), ga.reshape(-1), gb.reshape(-1), *ctx.split, ctx.eps)
+        sa, sb = ctx.shapes
+        return (sum_to(ga, sa) if ctx.needs_input_grad[0] else None,
+                sum_to(gb, sb) if ctx.needs_input_grad[1] else None, None, None, None, None)
+
+    @staticmethod
+    def name_of(ctx):
+        return "cosineSimilarity" if ctx.op == K.COSINE_SIM else "cosineEmbedding"
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) along dim, after broadcasting."""
     _floating_pair("cosine_similarity", x1, x2)
-    try:
-        shape = np.broadcast_shapes(x1.shape, x2.shape)
-    except ValueError:
-        raise ValueError(f"cosine_similarity(): the shapes of x1 {tuple(x1.shape)} and x2 "
-                         f"{tuple(x2.shape)} are not broadcastable") from None
-    d = _check.wrap_dim("cosine_similarity", dim, len(shape))
-    if x1.shape != shape:
-        x1 = broadcast_to(x1, shape)
-    if x2.shape != shape:
-        x2 = broadcast_to(x2, shape)
-    return _sum(mul(div(x1, _clamped_norm(x1, d, eps)), div(x2, _clamped_norm(x2, d, eps))), d)
+    return Cosine.apply(x1, x2, dim, eps, K.COSINE_SIM, "cosine_similarity")
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):

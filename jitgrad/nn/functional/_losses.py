@@ -18,7 +18,8 @@ from ..._ops.select import where as _where
 from ..._ops.util import contiguous
 from ..._tensor import Tensor
 from .._reduction import reduction_arg
-from ._distance import pairwise_distance
+from ...kernels import cosine as KD
+from ._distance import Cosine, pairwise_distance
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy"]
@@ -322,8 +323,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 
 # ----------------------------------------------------------------------------- more losses
-# kl_div and poisson_nll_loss are op codes of the fused pointwise kernels; the others compose
-# differentiable ops the way PyTorch defines them (torch/nn/functional.py, ATen Loss.cpp)
+# kl_div and poisson_nll_loss are op codes of the fused pointwise kernels, cosine_embedding_loss
+# shares cosine_similarity's fused row kernels; the others compose differentiable ops the way
+# PyTorch defines them (torch/nn/functional.py, ATen Loss.cpp)
 __all__ += ["kl_div", "poisson_nll_loss", "gaussian_nll_loss", "multilabel_soft_margin_loss",
             "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss"]
 _POINTWISE.update({K.KL_DIV: "kl_div", K.KL_DIV_LOG: "kl_div",
@@ -430,11 +432,12 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
         raise ValueError(f"{name}(): {target.ndim}D target tensor expects "
                          f"{target.ndim + 1}D input tensors, but found inputs with sizes "
                          f"{tuple(input1.shape)} and {tuple(input2.shape)}.")
-    d = target.ndim
-    prod = (input1 * input2).sum(d)
-    m1 = (input1 * input1).sum(d) + 1e-12
-    m2 = (input2 * input2).sum(d) + 1e-12
-    cos = prod / (m1 * m2).sqrt()
+    for arg, x in (("input1", input1), ("input2", input2)):
+        if x.data.dtype.kind != "f":
+            raise TypeError(f"{name}(): argument '{arg}' expected a floating-point tensor "
+                            f"(float32 or float64), got dtype {x.data.dtype}")
+    _check.same_dtype(name, ("input1", "input2"), (input1.data, input2.data))
+    cos = Cosine.apply(input1, input2, target.ndim, 1e-12, KD.COSINE_EMB, name)
     zeros = Tensor(np.zeros(cos.shape, cos.dtype))
     loss = _where(target == 1, 1 - cos, zeros) + \
         _where(target == -1, (cos - margin).clamp(min=0.0), zeros)
