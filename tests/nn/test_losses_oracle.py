@@ -292,3 +292,10 @@ def test_modules_match_torch_and_state_dict_loads():
             args = (a, b, np.sign(c[:, 0]))
         np.testing.assert_allclose(ours(*map(jg.tensor, args)).numpy(),
                                    theirs(*map(torch.tensor, args)).numpy(), rtol=1e-10)
+
+
+def test_composed_activations_refuse_integer_input():
+    with pytest.raises(TypeError, match=r"glu\(\): argument 'input' expected a floating-point"):
+        F.glu(jg.ones(2, 4, dtype=jg.int64))
+    with pytest.raises(TypeError, match=r"prelu\(\): argument 'weight' expected a floating"):
+        F.prelu(jg.randn(2, 3), jg.ones(3, dtype=jg.int64))

@@ -133,6 +133,11 @@ __all__ += ["hardswish", "hardsigmoid", "softsign", "tanhshrink", "threshold", "
             "logsigmoid", "softmin", "glu", "prelu"]
 
 
+def _float_tensor(name, arg, x):
+    _check.tensor(name, arg, x)
+    _check.float_array(name, arg, x.data)
+
+
 def hardswish(input, inplace=False):
     return Activation.apply(input, K.HARDSWISH, 0.0, 0.0)
 
@@ -178,7 +183,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 def glu(input, dim=-1):
     """a * sigmoid(b), where a, b are the two halves of input along dim (composed: two slices,
     the sigmoid kernel and one product)."""
-    _check.tensor("glu", "input", input)
+    _float_tensor("glu", "input", input)
     if input.ndim == 0:
         raise ValueError("glu(): argument 'input' expected at least 1 dimension (glu does not "
                          "support scalars because halving size must be even), got a 0-d tensor")
@@ -194,8 +199,8 @@ def prelu(input, weight):
     """input where input > 0, else weight * input; weight has 1 or C = input.shape[1] entries
     (channel dim 1; inputs of fewer than 2 dims have one channel). Composed: where + product,
     so the gradient at 0 takes the negative branch (weight), as torch."""
-    _check.tensor("prelu", "input", input)
-    _check.tensor("prelu", "weight", weight)
+    _float_tensor("prelu", "input", input)
+    _float_tensor("prelu", "weight", weight)
     if weight.ndim > 1:
         raise ValueError(f"prelu(): argument 'weight' expected a scalar or 1-D tensor, got "
                          f"ndim = {weight.ndim}")
