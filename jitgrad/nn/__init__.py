@@ -5,6 +5,8 @@ from .modules import (GRU, LSTM, RNN, AdaptiveAvgPool2d, AdaptiveMaxPool2d,  # n
                       Dense, Dropout, Dropout2d, Embedding, Flatten, GRUCell, Identity, Linear,
                       LSTMCell, MaxPool1d, MaxPool2d, Module, ModuleDict, ModuleList, RNNCell,
                       Sequential, Unflatten)
+from .modules.attention import *  # noqa: F401,F403
+from .modules.transformer import *  # noqa: F401,F403
 from .modules.activation import *  # noqa: F401,F403
 from .modules.distance import *  # noqa: F401,F403
 from .modules.loss import *  # noqa: F401,F403
