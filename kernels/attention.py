@@ -25,6 +25,8 @@ def sdpa_softmax_forward(s, L, S, mask, moff, mrs, mcs, causal, scale, u, drop_p
                          pd):
     """s <- softmax(scale * s + mask) per row, in place; pd = s * keep(u) * drop_scale when
     u has elements (dropout)."""
+    # three vectorised passes per row: scale + mask + running max (a select, so no branch;
+    # NaN never wins it but reaches every output through the sum), exp + sum, normalise
     rows = s.size // S if S > 0 else 0
     has_mask = mask.size > 0
     dropout = u.size > 0
@@ -34,21 +36,25 @@ def sdpa_softmax_forward(s, L, S, mask, moff, mrs, mcs, causal, scale, u, drop_p
         n = S
         if causal:
             n = i + 1 if i + 1 < S else S
+        m = -np.inf
         if has_mask:
             mo = moff[r // L] + i * mrs
             for j in range(n):
-                s[o + j] = s[o + j] * scale + mask[mo + j * mcs]
+                v = s[o + j] * scale + mask[mo + j * mcs]
+                s[o + j] = v
+                m = v if v > m else m
         else:
             for j in range(n):
-                s[o + j] = s[o + j] * scale
-        m = -np.inf
-        for j in range(n):
-            v = s[o + j]
-            if v > m or v != v:
-                m = v
-        if m == -np.inf:  # every key masked: probabilities 0
+                v = s[o + j] * scale
+                s[o + j] = v
+                m = v if v > m else m
+        if m == -np.inf:  # every key masked: probabilities 0 (NaN if a score is NaN)
+            bad = 0.0
+            for j in range(n):
+                if s[o + j] != s[o + j]:
+                    bad = np.nan
             for j in range(S):
-                s[o + j] = 0.0
+                s[o + j] = bad
         else:
             t = 0.0
             for j in range(n):

@@ -124,6 +124,16 @@ def test_sdpa_fully_masked_query_gives_zero_output_and_gradient():
     assert np.all(np.isfinite(k.grad)) and np.all(np.isfinite(v.grad))
 
 
+def test_sdpa_nan_propagates_as_torch():
+    q, k, v = _arr(1, 3, 4), _arr(1, 5, 4), _arr(1, 5, 2)
+    q[0, 1, 2] = np.nan  # one query's scores are all NaN: that output row is NaN
+    out = F.scaled_dot_product_attention(jg.tensor(q), jg.tensor(k), jg.tensor(v)).numpy()
+    assert np.isnan(out[0, 1]).all() and np.isfinite(out[0, [0, 2]]).all()
+    k[0, 3, 0] = np.nan  # one key's score is NaN in every row: every output is NaN
+    out = F.scaled_dot_product_attention(jg.tensor(q), jg.tensor(k), jg.tensor(v)).numpy()
+    assert np.isnan(out).all()
+
+
 def test_sdpa_float32_stays_float32_and_accepts_strided_views():
     x = jg.tensor(_arr(4, 2, 3, 8).astype(np.float32))
     q = x.permute(1, 2, 0, 3)  # (2, 3, 4, 8) strided, as MultiheadAttention passes heads

@@ -7,10 +7,12 @@ scales, masks, soft-maxes (and drops out) in place, then O = P V (BLAS). Backwar
 one kernel pass dS = scale * P * (dP - rowsum(dP * P)) (dropout mask re-derived from the saved
 draws), then dQ = dS K, dK = dS^T Q, dV = P_dropped^T dO (BLAS).
 
-Saved for backward: the probabilities P (B*H*L*S), not recomputed. Measured (README numbers,
-benchmarks/bench_attention.py): recomputing P in backward (one more Q K^T GEMM and the softmax
-pass) instead of saving it added 25-40% to a forward+backward step at L = S = 64..256 on this
-machine, while saving costs one (L, S) array per head, the same as PyTorch's math path.
+Saved for backward: the probabilities P (batch * L * S), not recomputed. Measured with float32
+on the shared 2-core machine (one thread, medians of 5 rounds): recomputing P in backward (one
+more Q K^T GEMM and the softmax pass) would add 17-33% to a forward+backward at L = S = 64..256,
+E = 32..64 (3-12% at L = 8), while saving costs one (L, S) array per head, as PyTorch's math
+path does. The kernels are serial: they are 10-25% of such a forward+backward (the rest is
+BLAS), so a parallel pass could save at most about half of that on 2 cores, at ~4x compile time.
 """
 import math
 
