@@ -12,7 +12,7 @@ import jitgrad.nn.functional as F
 
 RNG = np.random.default_rng(0)
 # torch's own notices about its nested-tensor fast path and mixed mask types
-pytestmark = pytest.mark.filterwarnings("ignore:.*(nested_tensor|mismatched key_padding_mask)")
+pytestmark = pytest.mark.filterwarnings("ignore:.*(nested_tensor|nested tensors|mismatched key_padding_mask)")
 
 
 def _arr(*shape):
@@ -413,3 +413,25 @@ def test_transformer_errors_and_defaults():
     assert layer.norm1.eps == 1e-5 and not layer.self_attn.batch_first
     torch_keys = list(torch.nn.Transformer(8, 2, 1, 1, 16).state_dict())
     assert list(t.state_dict()) == torch_keys
+
+
+def test_encoder_matches_torch_fast_path_at_unpadded_positions():
+    """torch's inference fast path (no_grad, eval, batch_first: nested tensors) returns zeros
+    at padded positions; jitgrad computes them like any other position. Elsewhere they agree."""
+    tl = torch.nn.TransformerEncoderLayer(8, 2, 16, dtype=torch.float64, batch_first=True)
+    te = torch.nn.TransformerEncoder(tl, 2)
+    je = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dtype=jg.float64,
+                                                          batch_first=True), 2)
+    _load(je, te)
+    te.eval()
+    je.eval()
+    src = torch.randn(3, 5, 8, dtype=torch.float64)
+    kpm = torch.zeros(3, 5, dtype=torch.bool)
+    kpm[1, 3:] = True
+    with torch.no_grad():
+        want = te(src, src_key_padding_mask=kpm).numpy()
+    with jg.no_grad():
+        got = je(_j(src), src_key_padding_mask=_j(kpm)).numpy()
+    keep = ~kpm.numpy()
+    np.testing.assert_allclose(got[keep], want[keep], atol=1e-12)
+    np.testing.assert_array_equal(want[~keep], 0.0)
