@@ -12,7 +12,8 @@ import jitgrad.nn.functional as F
 
 RNG = np.random.default_rng(0)
 # torch's own notices about its nested-tensor fast path and mixed mask types
-pytestmark = pytest.mark.filterwarnings("ignore:.*(nested_tensor|nested tensors|mismatched key_padding_mask)")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*(nested_tensor|nested tensors|mismatched key_padding_mask)")
 
 
 def _arr(*shape):

@@ -17,7 +17,8 @@ class NonDynamicallyQuantizableLinear(Linear):
 
 
 class MultiheadAttention(Module):
-    """Attention over `num_heads` heads of size embed_dim // num_heads (torch.nn.MultiheadAttention).
+    """Attention over `num_heads` heads of embed_dim // num_heads features each
+    (torch.nn.MultiheadAttention).
 
     forward(query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
     average_attn_weights=True, is_causal=False) -> (output, weights or None). Inputs are
