@@ -82,8 +82,9 @@ def test_sdpa_causal_scale_and_broadcast_batch_match_composed():
                  _composed(*b, is_causal=True, scale=0.3), a, b)
 
 
-def test_sdpa_float_mask_gradient_matches_composed():
-    q, k, v, m = _arr(2, 3, 4), _arr(2, 5, 4), _arr(2, 5, 4), _arr(3, 5)
+@pytest.mark.parametrize("mshape", [(3, 5), (2, 3, 5)], ids=["broadcast", "full shape"])
+def test_sdpa_float_mask_gradient_matches_composed(mshape):
+    q, k, v, m = _arr(2, 3, 4), _arr(2, 5, 4), _arr(2, 5, 4), _arr(*mshape)
     a, b = _leaves(q, k, v, m), _leaves(q, k, v, m)
     _grads_match(F.scaled_dot_product_attention(*a[:3], attn_mask=a[3]),
                  _composed(*b[:3], mask=b[3]), a, b)

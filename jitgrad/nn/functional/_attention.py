@@ -126,7 +126,8 @@ class ScaledDotProductAttention(Function):
         gmask = None
         if need[3]:
             shape, dtype = ctx.mask_meta
-            gmask = sum_to(gp, shape).astype(dtype, copy=False)
+            gmask = sum_to(gp, shape)
+            gmask = gmask.astype(dtype, copy=gmask is gp)  # gp is scaled in place next
             _ew.unary_forward(_ew.SCALE, gp.reshape(-1), gp.reshape(-1), ctx.scale, 0.0)
         gq = sum_to(np.matmul(gp, k), q.shape) if need[0] else None
         gk = sum_to(np.matmul(np.swapaxes(gp, -1, -2), q), k.shape) if need[1] else None
