@@ -1,9 +1,12 @@
-"""Indexing and selection: row gather / scatter-add (indexing, embedding) and where.
+"""Indexing and selection: row gather / scatter-add (indexing, embedding), where, and the
+op-coded scatter-reduce pair (scatter, scatter_reduce, index_add / index_fill / index_copy).
 
 Arrays are flat and C-contiguous. Gather and scatter-add move rows of ``n`` elements: row
 ``idx[i]`` of the source (or destination); ``n = 1`` addresses single elements, so one compiled
 kernel serves both the embedding-style row case and arbitrary flat positions.
 """
+import numpy as np
+
 from ._jit import kernel
 
 
@@ -44,3 +47,134 @@ def where_backward(cond, g, ga, gb):
         else:
             ga[i] = 0.0
             gb[i] = g[i]
+
+
+# op codes of scatter_reduce / scatter_reduce_backward
+SUM = 0
+PROD = 1
+AMAX = 2
+AMIN = 3
+MEAN = 4
+COPY = 5
+FILL = 6
+
+
+@kernel
+def scatter_reduce(op, idx, n, alpha, include, src, out, count):
+    """out[idx[i]*n + j] (op)= alpha*src[i*n + j]; op SUM PROD AMAX AMIN MEAN COPY, or FILL
+    (= alpha); slots hit start from the op's identity when not include; count: hits per slot."""
+    m = out.size
+    for p in range(m):
+        count[p] = 1.0 if include else 0.0
+    if not include:
+        ident = 0.0
+        if op == PROD:
+            ident = 1.0
+        elif op == AMAX:
+            ident = -np.inf
+        elif op == AMIN:
+            ident = np.inf
+        for i in range(idx.size):
+            o = idx[i] * n
+            for j in range(n):
+                out[o + j] = ident
+    for i in range(idx.size):
+        o = idx[i] * n
+        s = i * n
+        for j in range(n):
+            count[o + j] += 1.0
+            if op == FILL:
+                out[o + j] = alpha
+                continue
+            v = alpha * src[s + j]
+            if op == SUM or op == MEAN:
+                out[o + j] += v
+            elif op == PROD:
+                out[o + j] *= v
+            elif op == AMAX:
+                if v > out[o + j] or v != v:
+                    out[o + j] = v
+            elif op == AMIN:
+                if v < out[o + j] or v != v:
+                    out[o + j] = v
+            else:
+                out[o + j] = v
+    if op == MEAN:
+        for p in range(m):
+            if count[p] > 1.0 or (count[p] == 1.0 and not include):
+                out[p] /= count[p]
+
+
+@kernel
+def scatter_reduce_backward(op, idx, n, alpha, include, x, src, out, g, gx, gsrc, work):
+    """gx, gsrc of out = scatter_reduce(op, x, idx, alpha*src): SUM/COPY/FILL pass g (zero at
+    slots hit unless include), MEAN divides by the count, AMAX/AMIN split g among ties, PROD
+    is g times the product of the other factors; gsrc.size == 0 skips it."""
+    m = g.size
+    for p in range(m):
+        gx[p] = g[p]
+        work[p] = 1.0 if include else 0.0  # count / ties / zero factors per slot
+        work[m + p] = 1.0                   # PROD: product of the non-zero factors
+    for i in range(idx.size):
+        o = idx[i] * n
+        s = i * n
+        for j in range(n):
+            p = o + j
+            if not include:
+                gx[p] = 0.0
+            if op == MEAN:
+                work[p] += 1.0
+            elif op == AMAX or op == AMIN:
+                if src[s + j] == out[p]:
+                    work[p] += 1.0
+            elif op == PROD:
+                v = src[s + j]
+                if v == 0.0:
+                    work[p] += 1.0
+                else:
+                    work[m + p] *= v
+    if include and op != SUM and op != COPY and op != FILL:
+        for p in range(m):
+            if op == AMAX or op == AMIN:
+                work[p] -= 1.0 if x[p] != out[p] else 0.0  # self counts as a tie only if equal
+            elif op == PROD:
+                v = x[p]
+                work[p] -= 1.0 if v != 0.0 else 0.0         # count 1 was self: zeros only
+                if v != 0.0:
+                    work[m + p] *= v
+    for p in range(m):  # self's share (slots hit without include got 0 above)
+        if op == MEAN and work[p] > 0.0 and include:
+            gx[p] = g[p] / work[p]
+        elif (op == AMAX or op == AMIN) and include and work[p] > 0.0:
+            gx[p] = g[p] / work[p] if x[p] == out[p] else 0.0
+        elif op == PROD and include:
+            v = x[p]
+            z = work[p]
+            if z == 0.0:
+                gx[p] = g[p] * work[m + p] / v
+            elif z == 1.0 and v == 0.0:
+                gx[p] = g[p] * work[m + p]
+            else:
+                gx[p] = 0.0
+    if gsrc.size == 0:
+        return
+    for i in range(idx.size):
+        o = idx[i] * n
+        s = i * n
+        for j in range(n):
+            p = o + j
+            if op == MEAN:
+                gsrc[s + j] = g[p] / work[p]
+            elif op == AMAX or op == AMIN:
+                gsrc[s + j] = g[p] / work[p] if src[s + j] == out[p] else 0.0
+            elif op == PROD:
+                v = src[s + j]
+                z = work[p]
+                if z == 0.0:
+                    gsrc[s + j] = g[p] * work[m + p] / v
+                elif z == 1.0 and v == 0.0:
+                    gsrc[s + j] = g[p] * work[m + p]
+                else:
+                    gsrc[s + j] = 0.0
+            else:
+                gsrc[s + j] = alpha * g[p]

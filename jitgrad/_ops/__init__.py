@@ -20,6 +20,11 @@ from .shape import (reshape, view, flatten, squeeze, unsqueeze, transpose, permu
 from .index import getitem, setitem  # noqa: F401
 from .join import cat, concat, concatenate, stack, split, chunk  # noqa: F401
 from .linalg import matmul, mm, bmm, dot, rmatmul  # noqa: F401
+from .gather import (gather, take, take_along_dim, index_select, masked_select,  # noqa: F401
+                     nonzero, scatter, scatter_add, scatter_reduce, index_add, index_copy,
+                     index_fill, masked_scatter, scatter_, scatter_add_, scatter_reduce_,
+                     index_add_, index_copy_, index_fill_, masked_scatter_, masked_fill_,
+                     softmax, log_softmax)
 
 TENSOR_METHODS = [
     "add", "sub", "mul", "div", "pow", "maximum", "minimum", "neg", "exp", "log", "log1p",
@@ -30,6 +35,12 @@ TENSOR_METHODS = [
     "expand_as", "view_as", "reshape_as", "split", "chunk", "matmul", "mm", "bmm", "dot",
     "lt", "le", "gt", "ge", "eq", "ne", "subtract", "multiply", "divide", "true_divide",
     "add_", "sub_", "mul_", "div_",
+]
+TENSOR_METHODS += [  # selection (gather / scatter family), softmax methods
+    "gather", "take", "take_along_dim", "index_select", "masked_select", "nonzero", "scatter",
+    "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill", "masked_scatter",
+    "scatter_", "scatter_add_", "scatter_reduce_", "index_add_", "index_copy_", "index_fill_",
+    "masked_scatter_", "masked_fill_", "softmax", "log_softmax",
 ]
 
 TENSOR_OPERATORS = {
@@ -66,4 +77,9 @@ __all__ += [
     "tril", "triu", "diag", "diagonal", "trace", "flip", "fliplr", "flipud", "roll", "rot90",
     "narrow", "unbind", "movedim", "moveaxis", "tile", "repeat_interleave", "meshgrid", "einsum",
     "tensordot", "outer", "ger", "kron", "cross", "cdist",
+]
+__all__ += [  # selection (gather / scatter family), softmax
+    "gather", "take", "take_along_dim", "index_select", "masked_select", "nonzero", "scatter",
+    "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill", "masked_scatter",
+    "softmax", "log_softmax",
 ]
