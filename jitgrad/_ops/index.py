@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd.function import Function
 from .._grad_mode import state as _grad_state
 from ..kernels import index as K
-from .._tensor import Tensor, check_writeable
+from .._tensor import Tensor, _make, check_writeable
 from .util import contiguous
 
 _INDEX_TYPES = ("only integers, slices (`:`), ellipsis (`...`), None and long or bool tensors "
@@ -43,12 +43,59 @@ def _component(it):
 
 
 def parse_index(index):
-    """(NumPy index tuple, is_advanced) for a torch-style index."""
-    if type(index) is tuple:
-        parts = [_component(it) for it in index]
-        return tuple(p for p, _ in parts), any(a for _, a in parts)
-    part, adv = _component(index)
-    return (part,), adv
+    """(NumPy index tuple, is_advanced) for a torch-style index, with torch's placement.
+
+    torch applies integers as basic indexing (a select) before the advanced indices, so
+    ``x[0, :, idx]`` places idx's dims where the remaining advanced indices sit (NumPy counts
+    the int as advanced and moves them to the front). An advanced index mixed with ints is
+    therefore returned as a pair (basic index, advanced index on the basic view) wrapped in a
+    `_TwoStep`; anything else is one NumPy index whose placement already matches torch."""
+    parts = [_component(it) for it in index] if type(index) is tuple else [_component(index)]
+    idx = tuple(p for p, _ in parts)
+    advanced = any(a for _, a in parts)
+    if not advanced or not any(type(p) is int for p in idx):
+        return idx, advanced
+    basic, adv = [], []
+    for p in idx:
+        if isinstance(p, np.ndarray) and p.ndim == 0:  # a 0-d bool tensor: as a bool
+            p = bool(p)
+        if type(p) is int:
+            basic.append(p)
+        elif isinstance(p, np.ndarray):  # a bool mask spans its ndim dims, an int array one
+            basic.extend([slice(None)] * (p.ndim if p.dtype == np.bool_ else 1))
+            adv.append(p)
+        elif type(p) is bool:  # torch: unsqueeze, then index it with [0] (True) or [] (False)
+            basic.append(None)
+            adv.append(np.zeros(1 if p else 0, np.int64))
+        else:
+            basic.append(p)
+            adv.append(p if p is Ellipsis else slice(None))
+    return (_TwoStep(tuple(basic), tuple(adv)),), True
+
+
+class _TwoStep:
+    """A torch index NumPy cannot express in one step: ``x[basic][adv]``."""
+    __slots__ = ("basic", "adv")
+
+    def __init__(self, basic, adv):
+        self.basic, self.adv = basic, adv
+
+
+def _split(idx):
+    """(array to index with the advanced index, advanced index) of a parsed index on x."""
+    first = idx[0] if len(idx) == 1 else None
+    if type(first) is _TwoStep:
+        return first.basic, first.adv
+    return None, idx
+
+
+def indexed_positions(shape, idx):
+    """Flat positions (int64, in the result's shape) of x[idx]'s elements in x of `shape`."""
+    basic, adv = _split(idx)
+    pos = np.arange(int(np.prod(shape, dtype=np.int64)), dtype=np.int64).reshape(shape)
+    if basic is not None:
+        pos = pos[basic]
+    return pos[adv]
 
 
 def _row_index(idx, n):
@@ -90,9 +137,12 @@ class IndexAdvanced(Function):
     def forward(ctx, x, idx):
         ctx.idx = idx
         ctx.rows = None
+        basic, idx = _split(idx)
+        if basic is not None:
+            x = x[basic]
         first = idx[0]
-        if (len(idx) == 1 and type(first) is np.ndarray and first.dtype.kind in "iu"
-                and x.ndim >= 1):
+        if (basic is None and len(idx) == 1 and type(first) is np.ndarray
+                and first.dtype.kind in "iu" and x.ndim >= 1):
             rows = _row_index(idx, x.shape[0])
             n = x.size // x.shape[0] if x.shape[0] else 0
             out = np.empty(first.shape + x.shape[1:], x.dtype)
@@ -108,8 +158,7 @@ class IndexAdvanced(Function):
         if ctx.rows is not None:
             rows, n = ctx.rows
         else:
-            size = gx.size
-            rows, n = np.arange(size).reshape(shape)[ctx.idx].reshape(-1), 1
+            rows, n = indexed_positions(shape, ctx.idx).reshape(-1), 1
         K.scatter_add(rows, n, contiguous(g).reshape(-1), gx.reshape(-1))
         return gx, None
 
@@ -125,16 +174,22 @@ def getitem(input, index):
     return IndexBasic.apply(input, idx)
 
 
+def _write(data, idx, v):
+    basic, adv = _split(idx)
+    if basic is not None:
+        data = data[basic]
+    data[adv] = v
+
+
 def setitem(input, index, value):
-    """Write `value` (broadcast, cast to input's dtype) into input[index]; bumps the version."""
+    """Write `value` (broadcast, cast to input's dtype) into input[index]; bumps the version.
+    With a graph (input or value requires grad) the write is recorded like torch's index_put:
+    input's gradient is zero at the written elements, value's is the gradient there (summed
+    over broadcast dims); input then takes over the recorded node."""
     if _grad_state.enabled:
         if input._requires_grad and input.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
-        if input._requires_grad or (isinstance(value, Tensor) and value._requires_grad):
-            raise RuntimeError("__setitem__ on a tensor that is part of the autograd graph is "
-                               "not supported; build the result out of place instead (e.g. "
-                               "jitgrad.where, masked_fill or cat)")
     idx, _ = parse_index(index)
     data = input.data
     check_writeable(data, "setitem")
@@ -142,10 +197,43 @@ def setitem(input, index, value):
         raise RuntimeError("unsupported operation: more than one element of the written-to "
                            "tensor refers to a single memory location. Please clone() the "
                            "tensor before performing the operation.")
+    if _grad_state.enabled and (input._requires_grad or (isinstance(value, Tensor) and
+                                                         value._requires_grad)):
+        return _setitem_graph(input, idx, value)
     v = value.data if isinstance(value, Tensor) else value
     try:
-        data[idx] = v
+        _write(data, idx, v)
     except ValueError as e:
         raise ValueError(f"setitem: cannot write a value of shape {np.shape(v)} into "
                          f"input[index] ({e})") from None
     input._version[0] += 1
+
+
+def _setitem_graph(input, idx, value):
+    """setitem recorded as Scatter(COPY) of the broadcast value at the indexed positions."""
+    from .gather import Scatter
+    from ..kernels.index import COPY
+    if input._base is not None:
+        raise RuntimeError("setitem: in-place operation on a view of a tensor in the graph is "
+                           "not supported; index the base tensor, or build the result out of "
+                           "place (e.g. jitgrad.where, index_put via scatter)")
+    data = input.data
+    pos = indexed_positions(data.shape, idx)
+    if not isinstance(value, Tensor):
+        value = _make(np.array(value, data.dtype), False, None, 0)
+    try:
+        shape = np.broadcast_shapes(value.data.shape, pos.shape)
+        if shape != pos.shape:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"setitem: cannot write a value of shape {value.data.shape} into "
+                         f"input[index] of shape {pos.shape}") from None
+    if value.data.dtype != data.dtype:
+        value = value.to(data.dtype)
+    if value.data.shape != pos.shape:
+        value = value.expand(*pos.shape)
+    alias = _make(data, input._requires_grad, input.grad_fn, input._out_idx)
+    result = Scatter.apply(alias, value, COPY, contiguous(pos).reshape(-1), 1, 1, False)
+    data[...] = result.data
+    input._version[0] += 1
+    input.grad_fn, input._out_idx, input._requires_grad = result.grad_fn, 0, True
