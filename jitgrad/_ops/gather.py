@@ -16,7 +16,6 @@ from ..autograd.function import Function
 from .._grad_mode import no_grad, state as _grad_state
 from ..kernels import index as K
 from .._tensor import Tensor, _check_inplace, _make
-from .broadcast import sum_to
 from .util import contiguous
 
 _REDUCE = {"sum": K.SUM, "prod": K.PROD, "mean": K.MEAN, "amax": K.AMAX, "amin": K.AMIN}
@@ -29,9 +28,10 @@ def _data(x):
 
 
 def _index(op, name, index):
-    """The index argument as a C-contiguous int64 ndarray."""
-    return _check.index_array(op, name, np.asarray(_data(index)) if isinstance(
-        index, (list, tuple)) else _data(index))
+    """The index argument (an int tensor, ndarray or list) as a C-contiguous int64 ndarray."""
+    if isinstance(index, (list, tuple)):
+        index = np.asarray(index) if len(index) else np.zeros(0, np.int64)
+    return _check.index_array(op, name, _data(index))
 
 
 def _in_range(op, idx, size, dim, wrap=False):
@@ -89,6 +89,11 @@ def _flat(x):
     return contiguous(x).reshape(-1)
 
 
+def _owned(pos):
+    """pos as a writeable array: a read-only one (a broadcast view) is a separate compile."""
+    return pos if pos.flags.writeable else pos.copy()
+
+
 def _expand_rows(idx, n):
     return idx if n == 1 else (idx[:, None] * n + np.arange(n, dtype=np.int64)).reshape(-1)
 
@@ -99,6 +104,7 @@ class Gather(Function):
 
     @staticmethod
     def forward(ctx, x, pos, n, shape):
+        pos = _owned(pos)
         ctx.pos, ctx.n = pos, n
         out = np.empty(shape, x.dtype)
         if x.dtype.kind == "f":
@@ -120,7 +126,8 @@ class Gather(Function):
 
 
 def gather(input, dim, index, *, sparse_grad=False):
-    """torch.gather: out[i][j][k] = input[i][index[i][j][k]][k] (for dim=1)."""
+    """torch.gather: out[i][j][k] = input[i][index[i][j][k]][k] (for dim=1). The gradient is
+    always dense (sparse_grad is accepted and ignored: there are no sparse tensors here)."""
     dim, idx = _dim_index("gather", input, dim, index)
     x = input.data
     for d in range(idx.ndim):
@@ -245,6 +252,7 @@ class Scatter(Function):
 
     @staticmethod
     def forward(ctx, x, src, op, pos, n, alpha, include):
+        pos = _owned(pos)
         out = np.array(x, order="C")
         s = _flat(src) if src is not None else out.reshape(-1)[:0]
         ctx.args = (op, pos, n, alpha, include)

@@ -5,7 +5,9 @@ version counter; backward writes the gradient into zeros at the same index. Adva
 (integer arrays / lists / int tensors, boolean masks) copy; backward scatter-adds, so repeated
 indices accumulate. A lone integer array (the embedding pattern) gathers and scatters whole
 rows with the kernels; any other advanced index gathers with NumPy and scatters through the
-flat positions of the gathered elements.
+flat positions of the gathered elements. Advanced indices take torch's placement, which differs
+from NumPy's when ints are mixed in (see ``parse_index``). ``tensor[index] = value`` in a graph
+is recorded as a scatter of the value (torch's index_put).
 """
 import numpy as np
 
