@@ -62,10 +62,8 @@ FILL = 6
 @kernel
 def scatter_reduce(op, idx, n, alpha, include, src, out, count):
     """out[idx[i]*n + j] (op)= alpha*src[i*n + j]; op SUM PROD AMAX AMIN MEAN COPY, or FILL
-    (= alpha); slots hit start from the op's identity when not include; count: hits per slot."""
-    m = out.size
-    for p in range(m):
-        count[p] = 1.0 if include else 0.0
+    (= alpha); slots hit start from the op's identity when not include; count (MEAN only,
+    else empty): hits per slot."""
     if not include:
         ident = 0.0
         if op == PROD:
@@ -78,17 +76,22 @@ def scatter_reduce(op, idx, n, alpha, include, src, out, count):
             o = idx[i] * n
             for j in range(n):
                 out[o + j] = ident
+    if op == MEAN:
+        for p in range(out.size):
+            count[p] = 1.0 if include else 0.0
     for i in range(idx.size):
         o = idx[i] * n
         s = i * n
         for j in range(n):
-            count[o + j] += 1.0
             if op == FILL:
                 out[o + j] = alpha
                 continue
             v = alpha * src[s + j]
-            if op == SUM or op == MEAN:
+            if op == SUM:
                 out[o + j] += v
+            elif op == MEAN:
+                out[o + j] += v
+                count[o + j] += 1.0
             elif op == PROD:
                 out[o + j] *= v
             elif op == AMAX:
@@ -100,7 +103,7 @@ def scatter_reduce(op, idx, n, alpha, include, src, out, count):
             else:
                 out[o + j] = v
     if op == MEAN:
-        for p in range(m):
+        for p in range(out.size):
             if count[p] > 1.0 or (count[p] == 1.0 and not include):
                 out[p] /= count[p]
 
@@ -109,12 +112,15 @@ def scatter_reduce(op, idx, n, alpha, include, src, out, count):
 def scatter_reduce_backward(op, idx, n, alpha, include, x, src, out, g, gx, gsrc, work):
     """gx, gsrc of out = scatter_reduce(op, x, idx, alpha*src): SUM/COPY/FILL pass g (zero at
     slots hit unless include), MEAN divides by the count, AMAX/AMIN split g among ties, PROD
-    is g times the product of the other factors; gsrc.size == 0 skips it."""
+    is g times the product of the other factors; gsrc.size == 0 skips it; work: 2 * g.size
+    scratch for MEAN AMAX AMIN PROD, else empty (x, src, out are read by AMAX AMIN PROD only)."""
     m = g.size
     for p in range(m):
         gx[p] = g[p]
-        work[p] = 1.0 if include else 0.0  # count / ties / zero factors per slot
-        work[m + p] = 1.0                   # PROD: product of the non-zero factors
+    if work.size:
+        for p in range(m):
+            work[p] = 1.0 if include else 0.0  # count / ties / zero factors per slot
+            work[m + p] = 1.0                   # PROD: product of the non-zero factors
     for i in range(idx.size):
         o = idx[i] * n
         s = i * n
@@ -134,28 +140,27 @@ def scatter_reduce_backward(op, idx, n, alpha, include, x, src, out, g, gx, gsrc
                 else:
                     work[m + p] *= v
     if include and op != SUM and op != COPY and op != FILL:
-        for p in range(m):
-            if op == AMAX or op == AMIN:
-                work[p] -= 1.0 if x[p] != out[p] else 0.0  # self counts as a tie only if equal
-            elif op == PROD:
-                v = x[p]
-                work[p] -= 1.0 if v != 0.0 else 0.0         # count 1 was self: zeros only
-                if v != 0.0:
-                    work[m + p] *= v
-    for p in range(m):  # self's share (slots hit without include got 0 above)
-        if op == MEAN and work[p] > 0.0 and include:
-            gx[p] = g[p] / work[p]
-        elif (op == AMAX or op == AMIN) and include and work[p] > 0.0:
-            gx[p] = g[p] / work[p] if x[p] == out[p] else 0.0
-        elif op == PROD and include:
+        for p in range(m):  # self's share of the slot (slots hit without include got 0)
             v = x[p]
-            z = work[p]
-            if z == 0.0:
-                gx[p] = g[p] * work[m + p] / v
-            elif z == 1.0 and v == 0.0:
-                gx[p] = g[p] * work[m + p]
-            else:
-                gx[p] = 0.0
+            if op == MEAN:
+                gx[p] = g[p] / work[p]
+            elif op == AMAX or op == AMIN:
+                if v != out[p]:
+                    work[p] -= 1.0  # self was counted as a tie: only if equal to the result
+                    gx[p] = 0.0
+                else:
+                    gx[p] = g[p] / work[p]
+            else:  # PROD: work[p] counts self as 1; make it count zero factors only
+                if v != 0.0:
+                    work[p] -= 1.0
+                    work[m + p] *= v
+                z = work[p]
+                if z == 0.0:
+                    gx[p] = g[p] * work[m + p] / v
+                elif z == 1.0 and v == 0.0:
+                    gx[p] = g[p] * work[m + p]
+                else:
+                    gx[p] = 0.0
     if gsrc.size == 0:
         return
     for i in range(idx.size):

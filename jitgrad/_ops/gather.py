@@ -260,7 +260,7 @@ class Scatter(Function):
             _scatter_numpy(op, pos, n, alpha, include, s, out.reshape(-1))
             return out
         K.scatter_reduce(op, pos, n, float(alpha), include, s, out.reshape(-1),
-                         np.empty(out.size, x.dtype))
+                         np.empty(out.size if op == K.MEAN else 0, x.dtype))
         if op in (K.PROD, K.AMAX, K.AMIN):
             ctx.save_for_backward(x, src, out)
         return out
@@ -277,8 +277,9 @@ class Scatter(Function):
         shape, _ = ctx.in_meta[0] if ctx.in_meta[0] is not None else (None, None)
         gx = np.empty(g.size, g.dtype)
         gs = np.empty(pos.size * n if want_src else 0, g.dtype)
+        scratch = op in (K.MEAN, K.PROD, K.AMAX, K.AMIN)
         K.scatter_reduce_backward(op, pos, n, float(alpha), include, x, s, o, g, gx, gs,
-                                  np.empty(2 * g.size, g.dtype))
+                                  np.empty(2 * g.size if scratch else 0, g.dtype))
         gx = gx.reshape(shape) if ctx.needs_input_grad[0] else None
         if want_src:
             gs = gs.reshape(ctx.in_meta[1][0])
