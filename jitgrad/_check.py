@@ -10,6 +10,12 @@ import numpy as np
 from ._tensor import Tensor
 
 
+class ShapeError(RuntimeError, ValueError):
+    """A shape mismatch (broadcasting, matmul, reshape/view, expand, cat/stack, an in-place
+    op's output): PyTorch raises RuntimeError for these, jitgrad raised ValueError; this class
+    is both, so ``except RuntimeError`` (ported code) and ``except ValueError`` both catch it."""
+
+
 def _what(x):
     if isinstance(x, (Tensor, np.ndarray)):
         return f"a tensor of dtype {x.dtype} and shape {tuple(x.shape)}"

@@ -208,17 +208,7 @@ class Tensor:
         self._version[0] += 1
         return self
 
-    def fill_(self, value):
-        _check_inplace(self, "fill_")
-        self.data[...] = value
-        self._version[0] += 1
-        return self
-
-    def copy_(self, src):
-        _check_inplace(self, "copy_")
-        self.data[...] = src.data if isinstance(src, Tensor) else src
-        self._version[0] += 1
-        return self
+    # fill_, copy_ and the other in-place ops with arguments: jitgrad/_ops/inplace_math.py
 
     def type(self, dtype):
         return self.to(dtype)

@@ -18,6 +18,8 @@ tests/test_math_accuracy.py (float32 <= 2 ulp, float64 <= 4 ulp).
 Fastmath note: kernels run with ``reassoc``; the algorithms below avoid expressions such as
 ``(1 + x) - 1`` that reassociation would fold, or hide them behind a select (see log1p).
 """
+import math
+
 import numpy as np
 
 from ._jit import kernel
@@ -189,3 +191,182 @@ def relu(x):
 def softplus(x):
     """log(1 + e**x) = max(x, 0) + log1p(e**-|x|): no overflow for large |x|."""
     return (x if x > 0 else type(x)(0.0)) + log1p(exp(-abs(x)))
+
+
+# ----------------------------------------------------------------------------------------------
+# Further unary math (tensor ops tan ... erfinv). The vectorisable ones are written over exp,
+# log and log1p above and computed in float64 (a float32 argument is widened, the caller's
+# store rounds back): accurate to a few ulp. tan, asin, acos, atan, atan2, hypot, log10, erf and
+# erfc are libm calls (scalar, not vectorised): their range reductions are long and these ops
+# are rare in training loops; log10 stays libm so that powers of ten come out exact.
+
+_LN2 = 0.6931471805599453
+
+
+@kernel
+def expm1(x):
+    """e**x - 1, accurate for tiny x: (u - 1) * x / log(u) with u = e**x (Kahan)."""
+    v = np.float64(x)
+    u = _exp_f64(v)
+    um1 = u - 1.0
+    y = um1 * (v / _log_f64(u))
+    y = v if u == 1.0 else y
+    # |x| > 1/2: u - 1 has no harmful cancellation (and covers u = 0, u = inf)
+    return um1 if abs(v) > 0.5 else y
+
+
+@kernel
+def exp2(x):
+    """2**x = 2**n * e**(r ln2), n = round(x), |r| <= 1/2: exact for integer x."""
+    v = np.float64(x)
+    vc = v if v > -1080.0 else -1080.0
+    vc = vc if vc < 1030.0 else 1030.0
+    n = np.floor(vc + 0.5)
+    p = _exp_f64((vc - n) * _LN2)
+    k = np.int64(n)
+    h = k >> 1
+    y = p * np.int64((h + 1023) << 52).view(np.float64)
+    y = y if v == v else v
+    return y * np.int64((k - h + 1023) << 52).view(np.float64)
+
+
+@kernel
+def log2(x):
+    """log2(x) = k + log(m) / ln2 with x = 2**k m, m in [sqrt(2)/2, sqrt(2)): exact for 2**k."""
+    I = np.int64
+    v = np.float64(x)
+    sub = v < 2.2250738585072014e-308
+    vs = v * (18014398509481984.0 if sub else 1.0)  # 2**54
+    k = I(-54) if sub else I(0)
+    ix = np.float64(vs).view(I) + (0x3ff0000000000000 - 0x3fe6a09e667f3bcd)
+    k = k + (ix >> 52) - 1023
+    m = I((ix & 0x000fffffffffffff) + 0x3fe6a09e667f3bcd).view(np.float64)
+    y = np.float64(k) + log1p(m - 1.0) * 1.4426950408889634
+    y = -np.inf if v == 0 else y
+    y = np.nan if v < 0 else y
+    return y if v < np.inf else v  # +inf, NaN
+
+
+@kernel
+def log10(x):
+    """log10(x) (libm)."""
+    return np.log10(np.float64(x))
+
+
+@kernel
+def sinh(x):
+    """(e**x - e**-x) / 2, through expm1 for |x| < 1 and as e**(|x| - ln2) for |x| > 20."""
+    v = np.float64(x)
+    a = abs(v)
+    em = expm1(a)
+    small = 0.5 * (em + em / (em + 1.0))
+    e = _exp_f64(a)
+    mid = 0.5 * (e - 1.0 / e)
+    y = small if a < 1.0 else (mid if a < 20.0 else _exp_f64(a - _LN2))
+    return y if v >= 0 else -y
+
+
+@kernel
+def cosh(x):
+    """(e**x + e**-x) / 2, as e**(|x| - ln2) for |x| > 20 (no early overflow)."""
+    a = abs(np.float64(x))
+    e = _exp_f64(a)
+    return 0.5 * (e + 1.0 / e) if a < 20.0 else _exp_f64(a - _LN2)
+
+
+@kernel
+def asinh(x):
+    """sign(x) log(|x| + sqrt(x^2 + 1)), as log1p(|x| + x^2 / (1 + sqrt(1 + x^2)))."""
+    v = np.float64(x)
+    a = abs(v)
+    y = log1p(a + a * a / (1.0 + np.sqrt(1.0 + a * a)))
+    y = y if a < 1e8 else _log_f64(a) + _LN2
+    return y if v >= 0 else -y
+
+
+@kernel
+def acosh(x):
+    """log(x + sqrt(x^2 - 1)), as log1p(t + sqrt(2t + t^2)) with t = x - 1 (NaN for x < 1)."""
+    v = np.float64(x)
+    t = v - 1.0
+    y = log1p(t + np.sqrt(2.0 * t + t * t))
+    return y if v < 1e8 else _log_f64(v) + _LN2
+
+
+@kernel
+def atanh(x):
+    """log((1 + x) / (1 - x)) / 2 through log1p (fdlibm's split at |x| = 1/2)."""
+    v = np.float64(x)
+    a = abs(v)
+    t = a + a
+    y = 0.5 * (log1p(t + t * a / (1.0 - a)) if a < 0.5 else log1p(t / (1.0 - a)))
+    return y if v >= 0 else -y
+
+
+@kernel
+def tan(x):
+    """tan(x) (libm)."""
+    return np.tan(np.float64(x))
+
+
+@kernel
+def asin(x):
+    """arcsin(x) (libm)."""
+    return np.arcsin(np.float64(x))
+
+
+@kernel
+def acos(x):
+    """arccos(x) (libm)."""
+    return np.arccos(np.float64(x))
+
+
+@kernel
+def atan(x):
+    """arctan(x) (libm)."""
+    return np.arctan(np.float64(x))
+
+
+@kernel
+def atan2(y, x):
+    """the angle of the point (x, y) in (-pi, pi] (libm)."""
+    return np.arctan2(np.float64(y), np.float64(x))
+
+
+@kernel
+def hypot(x, y):
+    """sqrt(x^2 + y^2) without intermediate overflow (libm)."""
+    return np.hypot(np.float64(x), np.float64(y))
+
+
+@kernel
+def erf(x):
+    """2/sqrt(pi) * integral of e**-t^2 from 0 to x (libm)."""
+    return math.erf(np.float64(x))
+
+
+@kernel
+def erfc(x):
+    """1 - erf(x), accurate in the tail (libm)."""
+    return math.erfc(np.float64(x))
+
+
+@kernel
+def erfinv(y):
+    """x with erf(x) = y: a rational first guess, then three Newton steps on erf(x) - y."""
+    v = np.float64(y)
+    a = abs(v)
+    z = v * v
+    central = v * (((-0.140543331 * z + 0.914624893) * z - 1.645349621) * z + 0.886226899) / \
+        ((((0.012229801 * z - 0.329097515) * z + 1.442710462) * z - 2.118377725) * z + 1.0)
+    w = np.sqrt(-_log_f64((1.0 - a) / 2.0))
+    tail = (((1.641345311 * w + 3.429567803) * w - 1.624906493) * w - 1.970840454) / \
+        ((1.637067800 * w + 3.543889200) * w + 1.0)
+    r = central if a <= 0.7 else (tail if v >= 0 else -tail)
+    for _ in range(3):
+        # the residual erf(r) - y in the tails as (1 - |y|) - erfc(|r|): 1 - |y| is exact there
+        # and erfc keeps its digits, where erf(r) - y would cancel
+        res = math.erf(r) - v if a < 0.5 else (1.0 - a - math.erfc(abs(r))) * (1.0 if v >= 0 else -1.0)
+        r = r - res / (1.1283791670955126 * _exp_f64(-r * r))
+    r = (np.inf if v > 0 else -np.inf) if a == 1.0 else r
+    return np.nan if a > 1.0 else r  # NaN stays NaN through the steps

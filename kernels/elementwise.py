@@ -14,11 +14,19 @@ from ._jit import kernel
 
 # binary op codes
 ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, MAX_MASK, POW_GRAD_BASE, POW_GRAD_EXP = range(10)
+# float math (floor/trunc division and remainders of integers are NumPy calls in jitgrad/_ops)
+(ATAN2, HYPOT, XLOGY, FLOOR_DIV, TRUNC_DIV, REMAINDER, FMOD, ATAN2_GRAD_A, ATAN2_GRAD_B,
+ XLOGY_GRAD_A) = range(10, 20)
 
 # unary op codes
 # (relu, sigmoid and tanh are activations: kernels/activation.py, one Function for jitgrad.tanh,
 # Tensor.tanh and nn.functional.tanh)
 NEG, EXP, LOG, LOG1P, SQRT, RSQRT, ABS, SIGN, SIN, COS, CLAMP, SCALE = range(12)
+(TAN, SINH, COSH, ASIN, ACOS, ATAN, ASINH, ACOSH, ATANH, LOG2, LOG10, EXP2, EXPM1, ERF, ERFC,
+ ERFINV) = range(12, 28)  # _unary_special
+# ROUND: p0 = 10**|decimals|, p1 = 1 for negative decimals; NAN_TO_NUM: NaN -> p0, +inf -> p1;
+# NEGINF_TO: -inf -> p0 (nan_to_num is NAN_TO_NUM then NEGINF_TO)
+FLOOR, CEIL, ROUND, TRUNC, FRAC, RECIPROCAL, SQUARE, NAN_TO_NUM, NEGINF_TO = range(28, 37)
 
 
 @kernel
@@ -61,6 +69,48 @@ def _binary_row(op, a, ia, sa, b, ib, sb, out, io, n):
         for j in range(n):
             x, y = a[np.uint64(ia + j * sa)], b[np.uint64(ib + j * sb)]
             out[io + j] = 0.0 if (x == 0 and y >= 0) else x ** y * np.log(x)
+    elif op >= ATAN2:
+        _binary_math_row(op, a, ia, sa, b, ib, sb, out, io, n)
+
+
+@kernel
+def _binary_math_row(op, a, ia, sa, b, ib, sb, out, io, n):
+    """out[io+j] = op(a[ia+j*sa], b[ib+j*sb]) for the float math codes ATAN2 ... XLOGY_GRAD_A."""
+    # a kernel of its own, as _unary_math: one body with every op made LLVM superlinear
+    if op == ATAN2:
+        for j in range(n):
+            out[io + j] = _math.atan2(a[np.uint64(ia + j * sa)], b[np.uint64(ib + j * sb)])
+    elif op == HYPOT:
+        for j in range(n):
+            out[io + j] = _math.hypot(a[np.uint64(ia + j * sa)], b[np.uint64(ib + j * sb)])
+    elif op == XLOGY:  # x log y, 0 where x == 0 (unless y is NaN), as torch.xlogy
+        for j in range(n):
+            x, y = a[np.uint64(ia + j * sa)], b[np.uint64(ib + j * sb)]
+            out[io + j] = y if y != y else (0.0 if x == 0 else x * _math.log(y))
+    elif op == FLOOR_DIV:  # Python's float //: floor of the exact quotient (torch.floor_divide)
+        for j in range(n):
+            out[io + j] = a[np.uint64(ia + j * sa)] // b[np.uint64(ib + j * sb)]
+    elif op == TRUNC_DIV:
+        for j in range(n):
+            out[io + j] = np.trunc(a[np.uint64(ia + j * sa)] / b[np.uint64(ib + j * sb)])
+    elif op == REMAINDER:  # sign of the divisor (Python's %, torch.remainder)
+        for j in range(n):
+            out[io + j] = a[np.uint64(ia + j * sa)] % b[np.uint64(ib + j * sb)]
+    elif op == FMOD:  # sign of the dividend (C fmod, torch.fmod)
+        for j in range(n):
+            out[io + j] = np.fmod(a[np.uint64(ia + j * sa)], b[np.uint64(ib + j * sb)])
+    elif op == ATAN2_GRAD_A:  # d atan2(a, b) / da = b / (a^2 + b^2)
+        for j in range(n):
+            x, y = a[np.uint64(ia + j * sa)], b[np.uint64(ib + j * sb)]
+            out[io + j] = y / (x * x + y * y)
+    elif op == ATAN2_GRAD_B:  # d atan2(a, b) / db = -a / (a^2 + b^2)
+        for j in range(n):
+            x, y = a[np.uint64(ia + j * sa)], b[np.uint64(ib + j * sb)]
+            out[io + j] = -x / (x * x + y * y)
+    elif op == XLOGY_GRAD_A:  # d x log y / dx = log y, 0 where x == 0 and y <= 0 (torch)
+        for j in range(n):
+            x, y = a[np.uint64(ia + j * sa)], b[np.uint64(ib + j * sb)]
+            out[io + j] = 0.0 if (x == 0 and y <= 0) else _math.log(y)
 
 
 @kernel
@@ -203,15 +253,18 @@ def unary_forward(op, x, out, p0, p1):
     n = x.size
     if op == EXP or op == LOG or op == LOG1P:
         _unary_math(op, x, out)
+    elif op >= TAN and op <= ERFINV:
+        _unary_special(op, x, out)
     elif op == NEG:
         for i in range(n):
             out[i] = -x[i]
     elif op == SQRT:
         for i in range(n):
             out[i] = np.sqrt(x[i])
-    elif op == RSQRT:
+    elif op == RSQRT:  # rsqrt(+-0) = +-inf, as torch (fast-math's reciprocal-sqrt gave NaN)
         for i in range(n):
-            out[i] = 1.0 / np.sqrt(x[i])
+            v = x[i]
+            out[i] = 1.0 / v if v == 0 else 1.0 / np.sqrt(v)
     elif op == ABS:
         for i in range(n):
             out[i] = abs(x[i])
@@ -233,6 +286,96 @@ def unary_forward(op, x, out, p0, p1):
     elif op == SCALE:
         for i in range(n):
             out[i] = x[i] * p0
+    elif op == FLOOR:
+        for i in range(n):
+            out[i] = np.floor(x[i])
+    elif op == CEIL:
+        for i in range(n):
+            out[i] = np.ceil(x[i])
+    elif op == ROUND:  # half to even, scaled by 10**decimals as torch (and NumPy) do
+        if p0 == 1.0:
+            for i in range(n):
+                out[i] = np.rint(x[i])
+        elif p1 == 0.0:
+            for i in range(n):
+                out[i] = np.rint(x[i] * p0) / p0
+        else:
+            for i in range(n):
+                out[i] = np.rint(x[i] / p0) * p0
+    elif op == TRUNC:
+        for i in range(n):
+            out[i] = np.trunc(x[i])
+    elif op == FRAC:
+        for i in range(n):
+            out[i] = x[i] - np.trunc(x[i])
+    elif op == RECIPROCAL:
+        for i in range(n):
+            out[i] = 1.0 / x[i]
+    elif op == SQUARE:
+        for i in range(n):
+            out[i] = x[i] * x[i]
+    elif op == NAN_TO_NUM:
+        for i in range(n):
+            v = x[i]
+            out[i] = p0 if v != v else (p1 if v == np.inf else v)
+    elif op == NEGINF_TO:
+        for i in range(n):
+            v = x[i]
+            out[i] = p0 if v == -np.inf else v
+
+
+@kernel
+def _unary_special(op, x, out):
+    """out = op(x) for op in TAN ... ERFINV (kernels/_math.py)."""
+    n = x.size
+    if op == TAN:
+        for i in range(n):
+            out[i] = _math.tan(x[i])
+    elif op == SINH:
+        for i in range(n):
+            out[i] = _math.sinh(x[i])
+    elif op == COSH:
+        for i in range(n):
+            out[i] = _math.cosh(x[i])
+    elif op == ASIN:
+        for i in range(n):
+            out[i] = _math.asin(x[i])
+    elif op == ACOS:
+        for i in range(n):
+            out[i] = _math.acos(x[i])
+    elif op == ATAN:
+        for i in range(n):
+            out[i] = _math.atan(x[i])
+    elif op == ASINH:
+        for i in range(n):
+            out[i] = _math.asinh(x[i])
+    elif op == ACOSH:
+        for i in range(n):
+            out[i] = _math.acosh(x[i])
+    elif op == ATANH:
+        for i in range(n):
+            out[i] = _math.atanh(x[i])
+    elif op == LOG2:
+        for i in range(n):
+            out[i] = _math.log2(x[i])
+    elif op == LOG10:
+        for i in range(n):
+            out[i] = _math.log10(x[i])
+    elif op == EXP2:
+        for i in range(n):
+            out[i] = _math.exp2(x[i])
+    elif op == EXPM1:
+        for i in range(n):
+            out[i] = _math.expm1(x[i])
+    elif op == ERF:
+        for i in range(n):
+            out[i] = _math.erf(x[i])
+    elif op == ERFC:
+        for i in range(n):
+            out[i] = _math.erfc(x[i])
+    elif op == ERFINV:
+        for i in range(n):
+            out[i] = _math.erfinv(x[i])
 
 
 @kernel
@@ -277,3 +420,75 @@ def unary_backward(op, x, y, gy, gx, p0, p1):
     elif op == SCALE:
         for i in range(n):
             gx[i] = gy[i] * p0
+    elif op >= TAN and op <= ERFINV:
+        _unary_special_backward(op, x, y, gy, gx)
+    elif op == FLOOR or op == CEIL or op == ROUND or op == TRUNC:  # piecewise constant
+        for i in range(n):
+            gx[i] = 0.0
+    elif op == FRAC:
+        for i in range(n):
+            gx[i] = gy[i]
+    elif op == RECIPROCAL:
+        for i in range(n):
+            gx[i] = -gy[i] * y[i] * y[i]
+    elif op == SQUARE:
+        for i in range(n):
+            gx[i] = 2.0 * gy[i] * x[i]
+    elif op == NAN_TO_NUM:  # gradient passes where x is finite (torch)
+        for i in range(n):
+            v = x[i]
+            gx[i] = gy[i] if (v == v and v != np.inf and v != -np.inf) else 0.0
+
+
+@kernel
+def _unary_special_backward(op, x, y, gy, gx):
+    """gx = gy * op'(x) for op in TAN ... ERFINV (y = op(x))."""
+    n = gy.size
+    if op == TAN:
+        for i in range(n):
+            gx[i] = gy[i] * (1.0 + y[i] * y[i])
+    elif op == SINH:
+        for i in range(n):
+            gx[i] = gy[i] * _math.cosh(x[i])
+    elif op == COSH:
+        for i in range(n):
+            gx[i] = gy[i] * _math.sinh(x[i])
+    elif op == ASIN:
+        for i in range(n):
+            gx[i] = gy[i] / np.sqrt(1.0 - x[i] * x[i])
+    elif op == ACOS:
+        for i in range(n):
+            gx[i] = -gy[i] / np.sqrt(1.0 - x[i] * x[i])
+    elif op == ATAN:
+        for i in range(n):
+            gx[i] = gy[i] / (1.0 + x[i] * x[i])
+    elif op == ASINH:
+        for i in range(n):
+            gx[i] = gy[i] / np.sqrt(x[i] * x[i] + 1.0)
+    elif op == ACOSH:
+        for i in range(n):
+            gx[i] = gy[i] / np.sqrt(x[i] * x[i] - 1.0)
+    elif op == ATANH:
+        for i in range(n):
+            gx[i] = gy[i] / (1.0 - x[i] * x[i])
+    elif op == LOG2:
+        for i in range(n):
+            gx[i] = gy[i] / (x[i] * 0.6931471805599453)
+    elif op == LOG10:
+        for i in range(n):
+            gx[i] = gy[i] / (x[i] * 2.302585092994046)
+    elif op == EXP2:
+        for i in range(n):
+            gx[i] = gy[i] * y[i] * 0.6931471805599453
+    elif op == EXPM1:
+        for i in range(n):
+            gx[i] = gy[i] * (y[i] + 1.0)
+    elif op == ERF:  # 2/sqrt(pi) e**-x^2
+        for i in range(n):
+            gx[i] = gy[i] * 1.1283791670955126 * _math.exp(-x[i] * x[i])
+    elif op == ERFC:
+        for i in range(n):
+            gx[i] = -gy[i] * 1.1283791670955126 * _math.exp(-x[i] * x[i])
+    elif op == ERFINV:  # sqrt(pi)/2 e**y^2
+        for i in range(n):
+            gx[i] = gy[i] * 0.886226925452758 * _math.exp(y[i] * y[i])

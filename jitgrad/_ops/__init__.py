@@ -25,6 +25,18 @@ from .gather import (gather, take, take_along_dim, index_select, masked_select, 
                      index_fill, masked_scatter, scatter_, scatter_add_, scatter_reduce_,
                      index_add_, index_copy_, index_fill_, masked_scatter_, masked_fill_,
                      softmax, log_softmax)
+from .unary_math import (acos, acosh, asin, asinh, atan, atanh, ceil, cosh, erf, erfc,  # noqa: F401
+                         erfinv, exp2, expm1, floor, frac, log10, log2, nan_to_num, reciprocal,
+                         round, sgn, sinh, square, tan, trunc)
+from .binary_math import (atan2, floor_divide, fmod, hypot, lerp, remainder,  # noqa: F401
+                          rfloordiv, rremainder, xlogy)
+from .logical import (bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,  # noqa: F401
+                      bitwise_right_shift, bitwise_xor, logical_and, logical_not, logical_or,
+                      logical_xor, rbitwise_and, rbitwise_left_shift, rbitwise_or,
+                      rbitwise_right_shift, rbitwise_xor)
+from .predicates import (allclose, equal, isclose, isfinite, isinf, isnan, isneginf,  # noqa: F401
+                         isposinf)
+from .inplace_math import add_, clamp_, copy_, fill_, pow_, sub_  # noqa: F401,F811
 
 TENSOR_METHODS = [
     "add", "sub", "mul", "div", "pow", "maximum", "minimum", "neg", "exp", "log", "log1p",
@@ -35,6 +47,13 @@ TENSOR_METHODS = [
     "expand_as", "view_as", "reshape_as", "split", "chunk", "matmul", "mm", "bmm", "dot",
     "lt", "le", "gt", "ge", "eq", "ne", "subtract", "multiply", "divide", "true_divide",
     "add_", "sub_", "mul_", "div_",
+    "tan", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "floor", "ceil",
+    "round", "trunc", "frac", "log2", "log10", "exp2", "expm1", "erf", "erfc", "erfinv",
+    "reciprocal", "square", "sgn", "nan_to_num", "atan2", "hypot", "xlogy", "lerp",
+    "floor_divide", "remainder", "fmod", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "logical_and", "logical_or",
+    "logical_xor", "logical_not", "isnan", "isinf", "isposinf", "isneginf", "isfinite",
+    "isclose", "allclose", "equal", "pow_", "clamp_", "fill_", "copy_",
 ]
 TENSOR_METHODS += [  # selection (gather / scatter family), softmax methods
     "gather", "take", "take_along_dim", "index_select", "masked_select", "nonzero", "scatter",
@@ -51,6 +70,12 @@ TENSOR_OPERATORS = {
     "__ge__": "ge", "__eq__": "eq", "__ne__": "ne", "__getitem__": "getitem",
     "__setitem__": "setitem", "__iadd__": "iadd", "__isub__": "isub", "__imul__": "imul",
     "__itruediv__": "idiv",
+    "__floordiv__": "floor_divide", "__rfloordiv__": "rfloordiv", "__mod__": "remainder",
+    "__rmod__": "rremainder", "__and__": "bitwise_and", "__rand__": "rbitwise_and",
+    "__or__": "bitwise_or", "__ror__": "rbitwise_or", "__xor__": "bitwise_xor",
+    "__rxor__": "rbitwise_xor", "__invert__": "bitwise_not", "__lshift__": "bitwise_left_shift",
+    "__rlshift__": "rbitwise_left_shift", "__rshift__": "bitwise_right_shift",
+    "__rrshift__": "rbitwise_right_shift",
 }
 
 __all__ = [
@@ -63,6 +88,13 @@ __all__ = [
     "sigmoid", "sign", "sin", "split", "sqrt", "squeeze", "stack", "std", "sub", "subtract", "sum",
     "swapaxes", "t", "tanh", "transpose", "true_divide", "unsqueeze", "var", "view", "view_as",
     "where",
+    "acos", "acosh", "allclose", "asin", "asinh", "atan", "atan2", "atanh", "bitwise_and",
+    "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor",
+    "ceil", "cosh", "equal", "erf", "erfc", "erfinv", "exp2", "expm1", "floor", "floor_divide",
+    "fmod", "frac", "hypot", "isclose", "isfinite", "isinf", "isnan", "isneginf", "isposinf",
+    "lerp", "log10", "log2", "logical_and", "logical_not", "logical_or", "logical_xor",
+    "nan_to_num", "reciprocal", "remainder", "round", "sgn", "sinh", "square", "tan", "trunc",
+    "xlogy",
 ]
 from .layout import (tril, triu, diag, diagonal, trace, flip, fliplr, flipud, roll,  # noqa: F401,E402
                      rot90, narrow, unbind, movedim, moveaxis, tile, repeat_interleave, meshgrid)

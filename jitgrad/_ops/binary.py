@@ -5,7 +5,9 @@ from ..autograd.function import Function
 from .._dtypes import result_type
 from ..kernels import elementwise as K
 from .broadcast import broadcast_plan, sum_to
+from .logical import check_bool_sub
 from .util import contiguous
+from .. import _check
 
 
 _NUMBERS = (int, float, np.number, np.bool_)  # bool is an int
@@ -47,7 +49,7 @@ def binary(op, name, a, b, floating=False, out=None):
     if out is None:
         out = np.empty(out_shape, dtype)
     elif out.shape != out_shape:
-        raise ValueError(f"{name}_: output with shape {out.shape} doesn't match the broadcast "
+        raise _check.ShapeError(f"{name}_: output with shape {out.shape} doesn't match the broadcast "
                          f"shape {out_shape}")
     K.binary_broadcast(op, a.ravel(), b.ravel(), out.ravel(), shape, sa, sb)
     return out
@@ -87,6 +89,8 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
+        if not (type(a) is np.ndarray and a.dtype.kind == "f"):  # the float path stays lean
+            check_bool_sub(a, b)
         return binary(K.SUB, "sub", a, b)
 
     @staticmethod
@@ -218,7 +222,10 @@ def mul(input, other):
     return Mul.apply(input, other)
 
 
-def div(input, other):
+def div(input, other, *, rounding_mode=None):
+    if rounding_mode is not None:
+        from .binary_math import rounded_div
+        return rounded_div(input, other, rounding_mode)
     return Div.apply(input, other)
 
 

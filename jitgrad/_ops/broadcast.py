@@ -11,6 +11,7 @@ import numpy as np
 
 from ..kernels import reduce as _reduce
 from .util import contiguous
+from .. import _check
 
 PLAN_CACHE_SIZE = 1024
 
@@ -50,7 +51,7 @@ def broadcast_shape(op, sa, sb, names=("input", "other")):
     out = []
     for x, y in zip(pa, pb):
         if x != y and x != 1 and y != 1:
-            raise ValueError(f"{op}: shapes cannot be broadcast together: {names[0]} has shape "
+            raise _check.ShapeError(f"{op}: shapes cannot be broadcast together: {names[0]} has shape "
                              f"{tuple(sa)}, {names[1]} has shape {tuple(sb)}")
         out.append(y if x == 1 else x)
     return tuple(out), pa, pb

@@ -9,6 +9,7 @@ from .._dtypes import result_type
 from ..kernels import elementwise as K
 from .._tensor import Tensor, _check_inplace, _make
 from .binary import add, binary, div, mul, sub
+from .. import _check
 
 _NAMES = {K.ADD: "add", K.SUB: "sub", K.MUL: "mul", K.DIV: "div"}
 _RANK = {"b": 0, "u": 1, "i": 1, "f": 2}
@@ -32,6 +33,12 @@ def _inplace(op, outofplace, self, other):
             data[...] = binary(op, _NAMES[op], data, o)
         self._version[0] += 1
         return self
+    return _take_over(name, self, outofplace, other)
+
+
+def _take_over(name, self, outofplace, *args):
+    """self <- outofplace(self, *args) with a graph to record: the result's node becomes self's."""
+    data = self.data
     if self._base is not None:
         raise RuntimeError(f"{name}: in-place operation on a view of a tensor in the graph is "
                            f"not supported; use the out-of-place form")
@@ -39,13 +46,13 @@ def _inplace(op, outofplace, self, other):
     # (mul saves self for other's gradient), gets a copy: the write below must not corrupt or
     # invalidate the node being recorded. Nodes recorded earlier see the version bump.
     alias = _make(data, self._requires_grad, self.grad_fn, self._out_idx)
-    result = outofplace(alias, other)
+    result = outofplace(alias, *args)
     node = result.grad_fn
     if node is not None and any(s is data for s in node._saved):
         node._saved = tuple(data.copy() if s is data else s for s in node._saved)
     if result.data.shape != data.shape:
-        raise ValueError(f"{name}: output with shape {data.shape} doesn't match the broadcast "
-                         f"shape {result.data.shape}")
+        raise _check.ShapeError(f"{name}: output with shape {data.shape} doesn't match the "
+                                f"broadcast shape {result.data.shape}")
     if result.data.dtype != data.dtype:
         raise TypeError(f"{name}: result type {result.data.dtype} can't be cast to the desired "
                         f"output type {data.dtype}")

@@ -41,7 +41,7 @@ class Cat(Function):
         for i, x in enumerate(xs):
             if x.ndim != len(ref) or x.shape[:dim] != ref[:dim] or \
                     x.shape[dim + 1:] != ref[dim + 1:]:
-                raise ValueError(f"cat(): sizes of tensors must match except in dimension {dim}: "
+                raise _check.ShapeError(f"cat(): sizes of tensors must match except in dimension {dim}: "
                                  f"tensor 0 has shape {ref}, tensor {i} has shape {x.shape}")
         ctx.sizes = [x.shape[dim] for x in xs]
         ctx.dim = dim
@@ -64,7 +64,7 @@ class Stack(Function):
         ref = xs[0].shape
         for i, x in enumerate(xs):
             if x.shape != ref:
-                raise ValueError(f"stack(): expects each tensor to be equal size, but got {ref} "
+                raise _check.ShapeError(f"stack(): expects each tensor to be equal size, but got {ref} "
                                  f"at entry 0 and {x.shape} at entry {i}")
         ctx.dim = dim
         return np.stack(xs, axis=dim, dtype=_common_dtype(xs))

@@ -29,21 +29,21 @@ def _validate(op, a, b):
     want = _NDIM[op]
     for name, x in ((na, a), (nb, b)):
         if want is not None and x.ndim != want:
-            raise ValueError(f"{op}: expected {name} to be {want}-D, but got shape {x.shape}")
+            raise _check.ShapeError(f"{op}: expected {name} to be {want}-D, but got shape {x.shape}")
         if x.ndim == 0:
-            raise ValueError(f"{op}: both arguments need to be at least 1-D, but {name} is 0-D")
+            raise _check.ShapeError(f"{op}: both arguments need to be at least 1-D, but {name} is 0-D")
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:
-        raise ValueError(f"{op}: {na} {a.shape} and {nb} {b.shape} cannot be multiplied: "
+        raise _check.ShapeError(f"{op}: {na} {a.shape} and {nb} {b.shape} cannot be multiplied: "
                          f"{k_a} != {k_b}")
     ba, bb = a.shape[:-2], b.shape[:-2]
     if op == "bmm" and ba != bb:
-        raise ValueError(f"{op}: {na} {a.shape} and {nb} {b.shape} must have the same batch "
+        raise _check.ShapeError(f"{op}: {na} {a.shape} and {nb} {b.shape} must have the same batch "
                          f"size: {ba[0]} != {bb[0]}")
     for x, y in zip(ba[::-1], bb[::-1]):
         if x != y and x != 1 and y != 1:
-            raise ValueError(f"{op}: batch dimensions of {na} {a.shape} and {nb} {b.shape} "
+            raise _check.ShapeError(f"{op}: batch dimensions of {na} {a.shape} and {nb} {b.shape} "
                              f"cannot be broadcast together: {ba} vs {bb}")
 
 

@@ -323,6 +323,8 @@ def amin(input, dim=(), keepdim=False, *, axis=None):
 def _arg(name, op, input, dim, keepdim, axis):
     dim = _dim(name, dim, axis)
     x = _tensor(name, input).data
+    if x.dtype.kind == "b":  # as torch
+        raise RuntimeError(f"{name}(): does not support bool input")
     axes = tuple(range(x.ndim)) if dim is None else _one_axis(name, x.ndim, dim)
     _nonempty(name, x.shape, axes)
     xk = _kernel_input(x)

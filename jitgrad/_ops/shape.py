@@ -38,19 +38,19 @@ def _infer_shape(op, shape, numel):
         return shape
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
-        raise ValueError(f"{op}(): only one dimension can be inferred, got shape {list(shape)}")
+        raise _check.ShapeError(f"{op}(): only one dimension can be inferred, got shape {list(shape)}")
     if any(s < -1 for s in shape):
-        raise ValueError(f"{op}(): invalid shape dimension in {list(shape)}")
+        raise _check.ShapeError(f"{op}(): invalid shape dimension in {list(shape)}")
     known = 1
     for s in shape:
         if s != -1:
             known *= s
     if neg:
         if known == 0 or numel % known:
-            raise ValueError(f"{op}(): shape {list(shape)} is invalid for input of size {numel}")
+            raise _check.ShapeError(f"{op}(): shape {list(shape)} is invalid for input of size {numel}")
         shape = shape[:neg[0]] + (numel // known,) + shape[neg[0] + 1:]
     elif known != numel:
-        raise ValueError(f"{op}(): shape {list(shape)} is invalid for input of size {numel}")
+        raise _check.ShapeError(f"{op}(): shape {list(shape)} is invalid for input of size {numel}")
     return shape
 
 
@@ -261,14 +261,14 @@ Tensor.mT = property(_mT, doc="The last two dimensions swapped (torch.Tensor.mT)
 def _expand_shape(op, shape, sizes):
     nd = len(shape)
     if len(sizes) < nd:
-        raise ValueError(f"{op}(): the number of sizes provided ({len(sizes)}) must be greater "
+        raise _check.ShapeError(f"{op}(): the number of sizes provided ({len(sizes)}) must be greater "
                          f"or equal to the number of dimensions in the tensor ({nd})")
     lead = len(sizes) - nd
     out = []
     for i, s in enumerate(sizes):
         if i < lead:
             if s < 0:
-                raise ValueError(f"{op}(): the expanded size {s} is not allowed in a leading, "
+                raise _check.ShapeError(f"{op}(): the expanded size {s} is not allowed in a leading, "
                                  f"non-existing dimension {i}")
             out.append(s)
             continue
@@ -276,11 +276,11 @@ def _expand_shape(op, shape, sizes):
         if s == -1:
             s = n
         elif s != n and n != 1:
-            raise ValueError(f"{op}(): the expanded size of the tensor ({s}) must match the "
+            raise _check.ShapeError(f"{op}(): the expanded size of the tensor ({s}) must match the "
                              f"existing size ({n}) at non-singleton dimension {i}. Target sizes: "
                              f"{list(sizes)}. Tensor sizes: {list(shape)}")
         elif s < 0:
-            raise ValueError(f"{op}(): invalid expanded size {s} at dimension {i}")
+            raise _check.ShapeError(f"{op}(): invalid expanded size {s} at dimension {i}")
         out.append(s)
     return tuple(out)
 

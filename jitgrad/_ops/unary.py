@@ -5,6 +5,7 @@ from .. import _check
 from ..autograd.function import Function
 from ..kernels import elementwise as K
 from .._tensor import Tensor, _make
+from .logical import check_bool_neg
 from .util import contiguous
 
 # op code -> (name, backward needs x, backward needs y)
@@ -62,6 +63,7 @@ class Unary(Function):
 
 def neg(input):
     if input.data.dtype.kind != "f":
+        check_bool_neg(input.data)
         return _make(-input.data, False, None, 0)
     return Unary.apply(input, K.NEG, 0.0, 0.0)
 
@@ -113,6 +115,10 @@ def clamp(input, min=None, max=None):
         from .binary import maximum, minimum
         out = input if min is None else maximum(input, min)
         return out if max is None else minimum(out, max)
+    if input.data.dtype.kind in "iu" and all(v is None or (isinstance(v, (int, np.integer))
+                                                           and not isinstance(v, bool))
+                                             for v in (min, max)):
+        return _make(np.clip(input.data, min, max), False, None, 0)  # integers stay, as torch
     lo = -np.inf if min is None else float(min)
     hi = np.inf if max is None else float(max)
     return Unary.apply(input, K.CLAMP, lo, hi)
