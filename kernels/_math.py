@@ -255,23 +255,30 @@ def log10(x):
 
 @kernel
 def sinh(x):
-    """(e**x - e**-x) / 2, through expm1 for |x| < 1 and as e**(|x| - ln2) for |x| > 20."""
+    """(e**x - e**-x) / 2, through expm1 for |x| < 1 and as (e**(|x|/2) / 2) e**(|x|/2) for
+    |x| > 20 (no early overflow)."""
     v = np.float64(x)
     a = abs(v)
     em = expm1(a)
     small = 0.5 * (em + em / (em + 1.0))
     e = _exp_f64(a)
     mid = 0.5 * (e - 1.0 / e)
-    y = small if a < 1.0 else (mid if a < 20.0 else _exp_f64(a - _LN2))
+    h = _exp_f64(0.5 * a)
+    hh = 0.5 * h
+    hh = hh if v == v else v  # opaque select: else reassociation forms h * h, which overflows
+    y = small if a < 1.0 else (mid if a < 20.0 else hh * h)
     return y if v >= 0 else -y
 
 
 @kernel
 def cosh(x):
-    """(e**x + e**-x) / 2, as e**(|x| - ln2) for |x| > 20 (no early overflow)."""
+    """(e**x + e**-x) / 2, as (e**(|x|/2) / 2) e**(|x|/2) for |x| > 20 (no early overflow)."""
     a = abs(np.float64(x))
     e = _exp_f64(a)
-    return 0.5 * (e + 1.0 / e) if a < 20.0 else _exp_f64(a - _LN2)
+    h = _exp_f64(0.5 * a)
+    hh = 0.5 * h
+    hh = hh if a == a else a  # opaque select: else reassociation forms h * h, which overflows
+    return 0.5 * (e + 1.0 / e) if a < 20.0 else hh * h
 
 
 @kernel
@@ -290,6 +297,7 @@ def acosh(x):
     v = np.float64(x)
     t = v - 1.0
     y = log1p(t + np.sqrt(2.0 * t + t * t))
+    y = np.nan if v < 1.0 else y  # (t * t overflows to inf for huge negative x)
     return y if v < 1e8 else _log_f64(v) + _LN2
 
 
