@@ -185,7 +185,7 @@ def rounded_div(input, other, rounding_mode):
         return _Rounded.apply(input, other, K.FLOOR_DIV)
     if rounding_mode == "trunc":
         return _Rounded.apply(input, other, K.TRUNC_DIV)
-    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                      f"found {rounding_mode!r}")
 
 
