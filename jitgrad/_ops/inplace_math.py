@@ -71,8 +71,6 @@ def clamp_(self, min=None, max=None):
     return _apply("clamp_", self, clamp, min, max)
 
 
-clip_ = clamp_
-
 
 class Fill(Function):
     """Every element set to `value` (a number or a 0-d tensor): gradient 0 for the input, the

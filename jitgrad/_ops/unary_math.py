@@ -66,7 +66,6 @@ def _rounding(op, p0=0.0):
 
 floor, ceil, trunc = _rounding(K.FLOOR), _rounding(K.CEIL), _rounding(K.TRUNC)
 _round_whole = _rounding(K.ROUND, 1.0)  # p0 = 10**0
-fix = trunc
 
 
 def round(input, *, decimals=0):
