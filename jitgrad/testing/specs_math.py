@@ -99,10 +99,10 @@ SPECS += [
            avoid=lambda x: (np.abs(x + 0.5) < 0.05) | (np.abs(x - 0.7) < 0.05) |
            (np.abs(x - 0.3) < 0.05)),
     OpSpec("fill_", lambda x, v: (x * 1).fill_(v),
-           lambda x, v: np.full(x.shape, v, x.dtype),
+           lambda x, v: np.full(x.shape, v, (x * 1).dtype),
            [Case([(3, 4), 0.5], name="number"), Case([(3, 4), ()], name="0-d tensor")]),
     OpSpec("copy_", lambda x, s: (x * 1).copy_(s),
-           lambda x, s: np.broadcast_to(s, x.shape).astype(x.dtype),
+           lambda x, s: np.broadcast_to(s, x.shape).astype((x * 1).dtype),
            [Case([(3, 4), (3, 4)]), Case([(2, 3, 4), (4,)], name="broadcast"),
             Case([(4, 3), (4, 3)], layout="transposed")]),
 ]
