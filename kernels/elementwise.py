@@ -69,8 +69,9 @@ def _binary_row(op, a, ia, sa, b, ib, sb, out, io, n):
         for j in range(n):
             x, y = a[np.uint64(ia + j * sa)], b[np.uint64(ib + j * sb)]
             out[io + j] = 0.0 if (x == 0 and y >= 0) else x ** y * np.log(x)
-    elif op >= ATAN2:
-        _binary_math_row(op, a, ia, sa, b, ib, sb, out, io, n)
+    elif op >= ATAN2:  # plain int64 offsets: one compile per dtype, not one per literal variant
+        I = np.int64
+        _binary_math_row(op, a, I(ia), I(sa), b, I(ib), I(sb), out, I(io), I(n))
 
 
 @kernel
