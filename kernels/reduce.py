@@ -11,8 +11,11 @@ from ._jit import kernel
 
 # row-reduction op codes (forward and backward); SPLIT is backward only: the gradient of an
 # extremum shared evenly among ties, or among the NaNs of a NaN result (amax/amin, global
-# max/min), where MAX/MIN backward sends it to the returned index.
+# max/min), where MAX/MIN backward sends it to the returned index. NANSUM / NANMEAN skip NaNs.
+# MODE is forward only and reads rows sorted ascending: out = the most frequent value (the
+# smallest on a tie in count), idx = the position of its last copy in the sorted row.
 MAX, MIN, PROD, LOGSUMEXP, VAR, STD, NORM, SPLIT = range(8)
+NANSUM, NANMEAN, MODE = range(8, 11)
 
 
 @kernel
@@ -159,6 +162,32 @@ def reduce_rows(op, x, n, out, idx, p):
                 d = x[b + k] - mean
                 ss += d * d
             out[r] = ss / div if op == VAR else np.sqrt(ss / div)
+    elif op == NANSUM or op == NANMEAN:
+        for r in range(rows):
+            b = r * n
+            s = 0.0
+            c = 0
+            for k in range(n):
+                v = x[b + k]
+                if v == v:
+                    s += v
+                    c += 1
+            out[r] = s if op == NANSUM else s / c
+    elif op == MODE:  # runs of equal values in a sorted row; a longer run wins
+        for r in range(rows):
+            b = r * n
+            best = 0
+            end = 0
+            run = 0
+            for k in range(n):
+                run += 1
+                if k == n - 1 or x[b + k + 1] != x[b + k]:
+                    if run > best:
+                        best = run
+                        end = k
+                    run = 0
+            out[r] = x[b + end]
+            idx[r] = end
     elif op == NORM:
         for r in range(rows):
             b = r * n
@@ -247,9 +276,22 @@ def reduce_rows_backward(op, x, n, y, g, idx, gx, p):
             for k in range(n):
                 s += x[b + k]
             mean = s / n
-            c = 2.0 * g[r] / div if op == VAR else g[r] / (div * y[r])
+            # std: 0 where std is 0 (one element with correction 0, a constant row), as torch
+            c = 2.0 * g[r] / div if op == VAR else (0.0 if y[r] == 0 else g[r] / (div * y[r]))
             for k in range(n):
                 gx[b + k] = c * (x[b + k] - mean)
+    elif op == NANSUM or op == NANMEAN:
+        for r in range(rows):
+            b = r * n
+            s = g[r]
+            if op == NANMEAN:
+                c = 0
+                for k in range(n):
+                    c += x[b + k] == x[b + k]
+                s = s / c
+            for k in range(n):
+                v = x[b + k]
+                gx[b + k] = s if v == v else 0.0
     elif op == NORM:  # torch's norm_backward: 0 where the norm is 0 (p > 1)
         for r in range(rows):
             b = r * n

@@ -15,6 +15,9 @@ from .activation import relu, sigmoid, tanh  # noqa: F401
 from .select import where, masked_fill  # noqa: F401
 from .reduce import (sum, mean, var, std, max, min, argmax, argmin, logsumexp,  # noqa: F401
                      prod, norm, amax, amin)
+from .reduce import all, any, count_nonzero, aminmax, nansum, nanmean  # noqa: F401
+from .scan import cumsum, cumprod, cummax, cummin, logcumsumexp  # noqa: F401
+from .sort import sort, argsort, topk, kthvalue, median, mode, unique  # noqa: F401
 from .shape import (reshape, view, flatten, squeeze, unsqueeze, transpose, permute,  # noqa: F401
                     expand, broadcast_to, repeat, t, swapaxes, expand_as, view_as, reshape_as)
 from .index import getitem, setitem  # noqa: F401
@@ -60,6 +63,11 @@ TENSOR_METHODS += [  # selection (gather / scatter family), softmax methods
     "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill", "masked_scatter",
     "scatter_", "scatter_add_", "scatter_reduce_", "index_add_", "index_copy_", "index_fill_",
     "masked_scatter_", "masked_fill_", "softmax", "log_softmax",
+]
+TENSOR_METHODS += [  # reductions, scans, order statistics
+    "all", "any", "count_nonzero", "aminmax", "nansum", "nanmean", "cumsum", "cumprod",
+    "cummax", "cummin", "logcumsumexp", "sort", "argsort", "topk", "kthvalue", "median",
+    "mode", "unique",
 ]
 
 TENSOR_OPERATORS = {
@@ -114,4 +122,9 @@ __all__ += [  # selection (gather / scatter family), softmax
     "gather", "take", "take_along_dim", "index_select", "masked_select", "nonzero", "scatter",
     "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill", "masked_scatter",
     "softmax", "log_softmax",
+]
+__all__ += [  # reductions, scans, order statistics
+    "all", "any", "count_nonzero", "aminmax", "nansum", "nanmean", "cumsum", "cumprod",
+    "cummax", "cummin", "logcumsumexp", "sort", "argsort", "topk", "kthvalue", "median",
+    "mode", "unique",
 ]

@@ -1,4 +1,5 @@
-"""Reductions: sum, mean, var, std, max, min, amax, amin, argmax, argmin, logsumexp, prod, norm.
+"""Reductions: sum, mean, var, std, max, min, amax, amin, argmax, argmin, logsumexp, prod, norm,
+nansum, nanmean, aminmax, and the non-differentiable all, any, count_nonzero.
 
 sum/mean walk the input in place with a coalesced plan (kernels.reduce.sum_scaled). The others
 run the op-coded row kernels: the reduced axes are moved last (a copy only when they are not
@@ -24,6 +25,7 @@ from .util import contiguous
 # torch.return_types.max / min: a named tuple (values, indices)
 max_result = namedtuple("max", ["values", "indices"])
 min_result = namedtuple("min", ["values", "indices"])
+aminmax_result = namedtuple("aminmax", ["min", "max"])
 
 _NO_IDX = np.empty(0, np.int64)
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64))
@@ -49,7 +51,7 @@ def _axes(name, ndim, dim):
     if type(dim) is int and -ndim <= dim < ndim:  # fast path
         return (dim % ndim,)
     dims = (dim,) if isinstance(dim, (int, np.integer)) else dim
-    if not isinstance(dims, (tuple, list)) or any(
+    if not isinstance(dims, (tuple, list)) or builtins.any(
             isinstance(d, bool) or not isinstance(d, (int, np.integer)) for d in dims):
         raise TypeError(f"{name}(): argument 'dim' must be an int or a tuple of ints, not {dim!r}")
     if len(dims) == 0:
@@ -385,3 +387,62 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None):
         order = float(p)
     axes = _axes("norm", x.ndim, dim)
     return RowReduce.apply(input, "norm", K.NORM, K.NORM, axes, bool(keepdim), order)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """sum treating NaN as zero; the gradient is 0 at the NaNs."""
+    _tensor("nansum", input)
+    if dtype is not None:
+        input = cast(input, np.dtype(dtype))
+    if input.data.dtype.kind != "f":  # no NaNs: the integer sum
+        return sum(input, dim, keepdim)
+    axes = _axes("nansum", input.data.ndim, dim)
+    return RowReduce.apply(input, "nansum", K.NANSUM, K.NANSUM, axes, bool(keepdim), 0.0)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """mean over the non-NaN elements (NaN where there are none); gradient 1/count there."""
+    _tensor("nanmean", input)
+    if dtype is not None:
+        input = cast(input, np.dtype(dtype))
+    x = input.data
+    if x.dtype.kind != "f":
+        raise TypeError(f"nanmean(): expected input to have floating point dtype but got "
+                        f"{x.dtype}")
+    axes = _axes("nanmean", x.ndim, dim)
+    return RowReduce.apply(input, "nanmean", K.NANMEAN, K.NANMEAN, axes, bool(keepdim), 0.0)
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """(min, max) named tuple: amin and amax over `dim` (one int, or None for all)."""
+    _tensor("aminmax", input)
+    if dim is None:
+        axes = tuple(range(input.data.ndim))
+    else:
+        axes = _one_axis("aminmax", input.data.ndim, dim)
+    return aminmax_result(_extremum("aminmax", K.MIN, input, axes, keepdim),
+                          _extremum("aminmax", K.MAX, input, axes, keepdim))
+
+
+def count_nonzero(input, dim=None):
+    """Number of non-zero elements over `dim` (int, tuple or None), int64."""
+    _tensor("count_nonzero", input)
+    return sum(_make(input.data != 0, False, None, 0), dim)
+
+
+def _all_any(name, input, dim, keepdim, test):
+    _tensor(name, input)
+    x = input.data
+    axes = _axes(name, x.ndim, dim)
+    count = sum(_make(x != 0, False, None, 0), axes, keepdim).data
+    return _make(test(count, _count(x.shape, axes)), False, None, 0)
+
+
+def all(input, dim=None, keepdim=False):
+    """True where every element over `dim` (int, tuple or None) is non-zero; bool."""
+    return _all_any("all", input, dim, keepdim, lambda c, n: c == n)
+
+
+def any(input, dim=None, keepdim=False):
+    """True where some element over `dim` (int, tuple or None) is non-zero; bool."""
+    return _all_any("any", input, dim, keepdim, lambda c, n: c > 0)

@@ -1,0 +1,111 @@
+"""Scans along one axis: cumsum, cumprod, cummax / cummin (with indices), logcumsumexp, and
+their backward.
+
+A scanned array is seen as (outer, n, inner), flat and C-contiguous: element (o, k, i) sits at
+(o*n + k)*inner + i and the scan runs over k. The inner loop walks contiguous memory, so a scan
+along a leading axis vectorises and no axis is ever moved (no transpose copy). ``acc`` is a
+caller-allocated scratch row of ``inner`` accumulators: float64 for float inputs (PyTorch's CPU
+scans accumulate floats in double too), int64 for integer inputs, so integer sums stay exact.
+"""
+import numpy as np
+
+from ._jit import kernel
+from ._math import exp, log1p
+
+# scan op codes (forward and backward)
+CUMSUM, CUMPROD, CUMMAX, CUMMIN, LOGCUMSUMEXP = range(5)
+
+
+@kernel
+def _logaddexp(a, b):
+    """log(exp(a) + exp(b)), exact at infinities, NaN if either is NaN."""
+    if a != a or b != b:
+        return a + b
+    m = a if a > b else b
+    if m == np.inf or m == -np.inf:
+        return m
+    return m + log1p(exp(-abs(a - b)))
+
+
+@kernel
+def scan(op, x, outer, n, inner, out, idx, acc):
+    """out[o, k, i] = op over x[o, 0..k, i] (CUMSUM, CUMPROD, LOGCUMSUMEXP; CUMMAX / CUMMIN
+    also write idx = position of the running extremum: the latest on ties, NaN sticks)."""
+    for o in range(outer):
+        b0 = o * n * inner
+        if op == CUMMAX or op == CUMMIN:
+            for i in range(inner):
+                out[b0 + i] = x[b0 + i]
+                idx[b0 + i] = 0
+            for k in range(1, n):
+                b = b0 + k * inner
+                for i in range(inner):
+                    v = x[b + i]
+                    p = out[b - inner + i]
+                    take = v >= p if op == CUMMAX else v <= p
+                    if v != v or (p == p and take):
+                        out[b + i] = v
+                        idx[b + i] = k
+                    else:
+                        out[b + i] = p
+                        idx[b + i] = idx[b - inner + i]
+            continue
+        for i in range(inner):
+            acc[i] = 1 if op == CUMPROD else (-np.inf if op == LOGCUMSUMEXP else 0)
+        for k in range(n):
+            b = b0 + k * inner
+            if op == CUMSUM:
+                for i in range(inner):
+                    acc[i] += x[b + i]
+                    out[b + i] = acc[i]
+            elif op == CUMPROD:
+                for i in range(inner):
+                    acc[i] *= x[b + i]
+                    out[b + i] = acc[i]
+            else:
+                for i in range(inner):
+                    acc[i] = _logaddexp(acc[i], np.float64(x[b + i]))
+                    out[b + i] = acc[i]
+
+
+@kernel
+def scan_backward(op, x, y, idx, g, outer, n, inner, gx, acc):
+    """gx = (d y / d x)^T g for y = scan(op, x): CUMSUM gx_k = sum_{j>=k} g_j; CUMPROD
+    gx_k = y_{k-1} R_k, R_k = g_k + x_{k+1} R_{k+1} (no division: right with zeros);
+    LOGCUMSUMEXP gx_k = exp(x_k - y_k) S_k, S_k = g_k + exp(y_k - y_{k+1}) S_{k+1};
+    CUMMAX / CUMMIN: g scatter-added to idx."""
+    if op == CUMMAX or op == CUMMIN:
+        for j in range(gx.size):
+            gx[j] = 0.0
+        for o in range(outer):
+            b0 = o * n * inner
+            for k in range(n):
+                b = b0 + k * inner
+                for i in range(inner):
+                    gx[b0 + idx[b + i] * inner + i] += g[b + i]
+        return
+    for o in range(outer):
+        b0 = o * n * inner
+        for i in range(inner):
+            acc[i] = 0.0
+        for k in range(n - 1, -1, -1):
+            b = b0 + k * inner
+            if op == CUMSUM:
+                for i in range(inner):
+                    acc[i] += g[b + i]
+                    gx[b + i] = acc[i]
+            elif op == CUMPROD:
+                for i in range(inner):
+                    r = g[b + i] + (x[b + inner + i] * acc[i] if k < n - 1 else 0.0)
+                    acc[i] = r
+                    gx[b + i] = r * y[b - inner + i] if k > 0 else r
+            else:
+                for i in range(inner):
+                    yk = y[b + i]
+                    s = g[b + i]
+                    if k < n - 1:
+                        yn = y[b + inner + i]
+                        s += acc[i] * (1.0 if yk == yn else exp(np.float64(yk - yn)))
+                    acc[i] = s
+                    xk = x[b + i]
+                    gx[b + i] = s * (1.0 if xk == yk else exp(np.float64(xk - yk)))
