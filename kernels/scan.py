@@ -107,5 +107,4 @@ def scan_backward(op, x, y, idx, g, outer, n, inner, gx, acc):
                         yn = y[b + inner + i]
                         s += acc[i] * (1.0 if yk == yn else exp(np.float64(yk - yn)))
                     acc[i] = s
-                    xk = x[b + i]
-                    gx[b + i] = s * (1.0 if xk == yk else exp(np.float64(xk - yk)))
+                    gx[b + i] = s * exp(np.float64(x[b + i] - yk))  # NaN at -inf/inf, as torch

@@ -193,6 +193,23 @@ def test_var_std_correction():
     assert np.isnan(jg.var(jg.tensor([1.0])).item())  # N - 1 == 0, as torch
 
 
+def test_std_gradient_is_zero_where_std_is_zero():
+    """Regression: std of one element with correction=0 (or of a constant row) had a NaN
+    gradient (0 / 0); torch masks it to 0. var's gradient there was already 0."""
+    for f in (lambda x: jg.std(x, correction=0), lambda x: jg.var(x, correction=0),
+              lambda x: jg.std(x, 1, correction=0).sum(), lambda x: x.std(0, correction=0).sum()):
+        for a in ([[2.0]], [[3.0, 3.0, 3.0]]):
+            x = _leaf(a)
+            f(x).backward()
+            np.testing.assert_array_equal(x.grad, np.zeros(np.shape(a)))
+    x = _leaf([[3.0, 3.0, 3.0]])
+    jg.std(x, 1).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((1, 3)))
+    x = _leaf([[1.0, 1.0], [1.0, 4.0]])  # one constant row, one not: only the first masked
+    jg.std(x, 1).sum().backward()
+    np.testing.assert_allclose(x.grad, [[0.0, 0.0], [-1 / np.sqrt(2), 1 / np.sqrt(2)]])
+
+
 def test_norm_zero_input_gradient_is_zero():
     for p in (2, "fro", 3):
         x = _leaf(np.zeros((2, 3)))
