@@ -167,11 +167,11 @@ def reduce_rows(op, x, n, out, idx, p):
             b = r * n
             s = 0.0
             c = 0
-            for k in range(n):
+            for k in range(n):  # branch-free, so the loop vectorises
                 v = x[b + k]
-                if v == v:
-                    s += v
-                    c += 1
+                ok = v == v
+                s += v if ok else 0.0
+                c += ok
             out[r] = s if op == NANSUM else s / c
     elif op == MODE:  # runs of equal values in a sorted row; a longer run wins
         for r in range(rows):

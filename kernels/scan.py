@@ -16,7 +16,7 @@ from ._math import exp, log1p
 CUMSUM, CUMPROD, CUMMAX, CUMMIN, LOGCUMSUMEXP = range(5)
 
 
-@kernel
+@kernel(inline="always")
 def _logaddexp(a, b):
     """log(exp(a) + exp(b)), exact at infinities, NaN if either is NaN."""
     if a != a or b != b:

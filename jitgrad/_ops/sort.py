@@ -1,7 +1,8 @@
 """Order statistics: sort, argsort, topk, kthvalue, median, mode, unique.
 
-The order along a dim is index bookkeeping and comes from NumPy's stable argsort (ties keep
-their input order; NaN sorts as the largest value, as torch). Values are then gathered with
+The order along a dim is index bookkeeping and comes from NumPy: a stable argsort for sort,
+argsort and mode (ties keep their input order; NaN sorts as the largest value, as torch), a
+selection (argpartition) for kthvalue, median and a small topk. Values are then gathered with
 the index kernels (kernels/index.py) through flat positions, and the gradient scatter-adds
 back to those positions: every selected element gets the gradient of its output slot. The
 global median shares its gradient evenly among the elements equal to it (torch's
@@ -122,6 +123,27 @@ def _select(input, dim, picked, keepdim):
     return values, _make(picked.reshape(shape).astype(np.int64, copy=False), False, None, 0)
 
 
+def _top(x, dim, k, largest):
+    """Positions of the k largest (smallest) along dim, in order: a partial sort (O(n)
+    selection, then a sort of the k) when k is small against n. Which of several tied
+    elements at the boundary is chosen is unspecified, as in torch."""
+    n = _size(x, dim)
+    if x.ndim == 0 or 4 * k >= n:
+        return _take(_order(x, dim, largest), dim, slice(0, k))
+    part = np.argpartition(x, n - k if largest else k - 1, axis=dim)
+    cand = _take(part, dim, slice(n - k, n) if largest else slice(0, k))
+    return np.take_along_axis(cand, _order(np.take_along_axis(x, cand, dim), dim, largest),
+                              dim)
+
+
+def _kth(x, dim, j):
+    """Positions (dim kept, size 1) of the j-th smallest (from 0) along dim: a selection
+    (NaN counts as the largest value, as in a sort)."""
+    if x.ndim == 0:
+        return np.zeros((), np.int64)
+    return _take(np.argpartition(x, j, axis=dim), dim, slice(j, j + 1))
+
+
 def _dim(name, x, dim):
     return _check.wrap_dim(name, dim, x.ndim)
 
@@ -153,8 +175,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if not 0 <= k <= _size(x, d):
         raise IndexError(f"topk(): argument 'k' ({k}) out of range: expected 0 <= k <= "
                          f"{_size(x, d)} (the size of dim {d})")
-    picked = _take(_order(x, d, bool(largest)), d, slice(0, k))
-    return topk_result(*_select(input, d, picked, True))
+    return topk_result(*_select(input, d, _top(x, d, k, bool(largest)), True))
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
@@ -165,15 +186,19 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     if not 1 <= k <= _size(x, d):
         raise IndexError(f"kthvalue(): argument 'k' ({k}) out of range: expected 1 <= k <= "
                          f"{_size(x, d)} (the size of dim {d})")
-    picked = _take(_order(x, d, False), d, slice(k - 1, k))
-    return kthvalue_result(*_select(input, d, picked, bool(keepdim)))
+    return kthvalue_result(*_select(input, d, _kth(x, d, k - 1), bool(keepdim)))
 
 
-def _nan_count(x, dim):
-    """Number of NaNs along dim (kept, size 1)."""
-    if x.dtype.kind != "f":
-        return np.zeros(x.shape[:dim] + (1,) + x.shape[dim + 1:], np.int64)
-    return np.isnan(x).sum(axis=dim, keepdims=True)
+def _median_at(x, dim):
+    """Positions (dim kept, size 1) of the lower median along dim, or of the first NaN."""
+    if x.ndim == 0:
+        return np.zeros((), np.int64)
+    at = _kth(x, dim, (x.shape[dim] - 1) // 2)
+    if x.dtype.kind == "f":
+        nan = np.isnan(x)
+        at = np.where(nan.any(axis=dim, keepdims=True), np.argmax(nan, axis=dim, keepdims=True),
+                      at)
+    return at
 
 
 def median(input, dim=None, keepdim=False):
@@ -187,22 +212,12 @@ def median(input, dim=None, keepdim=False):
                 raise ValueError("median(): cannot compute the median of an empty tensor of "
                                  f"dtype {x.dtype}")
             return _make(np.array(np.nan, x.dtype), False, None, 0)
-        flat = x.reshape(-1)
-        order = np.argsort(flat, kind="stable")
-        nan = int(_nan_count(flat, 0)[0])
-        at = flat.size - nan if nan else (flat.size - 1) // 2
-        return Median.apply(input, order[at:at + 1].astype(np.int64))
+        return Median.apply(input, _median_at(x.reshape(-1), 0).reshape(1))
     d = _dim("median", x, dim)
     n = _size(x, d)
     if n == 0:
         raise IndexError(f"median(): expected a non-empty dim {d} (input shape {x.shape})")
-    order = _order(x, d, False)
-    if x.ndim == 0:
-        picked = order
-    else:
-        nan = _nan_count(x, d)
-        picked = np.take_along_axis(order, np.where(nan > 0, n - nan, (n - 1) // 2), axis=d)
-    return median_result(*_select(input, d, picked, bool(keepdim)))
+    return median_result(*_select(input, d, _median_at(x, d), bool(keepdim)))
 
 
 def mode(input, dim=-1, keepdim=False):
