@@ -40,13 +40,14 @@ def _positions(shape, dim, order):
 
 
 class TakeAlong(Function):
-    """out = x.flat[pos] reshaped to `shape`; backward scatter-adds the gradient to pos."""
+    """out = x.flat[pos] reshaped to `shape` (the values of op `name`); backward scatter-adds
+    the gradient to pos."""
 
     @staticmethod
-    def forward(ctx, x, pos, shape):
+    def forward(ctx, x, pos, shape, name):
         out = np.empty(shape, x.dtype)
         KI.gather(pos, 1, contiguous(x).reshape(-1), out.reshape(-1))
-        ctx.pos = pos
+        ctx.pos, ctx.op_name = pos, name
         return out
 
     @staticmethod
@@ -54,11 +55,11 @@ class TakeAlong(Function):
         shape, _ = ctx.in_meta[0]
         gx = np.zeros(shape, g.dtype)
         KI.scatter_add(ctx.pos, 1, contiguous(g).reshape(-1), gx.reshape(-1))
-        return gx, None, None
+        return gx, None, None, None
 
     @staticmethod
     def name_of(ctx):
-        return "takeAlong"
+        return ctx.op_name
 
 
 class Median(Function):
@@ -112,14 +113,14 @@ def _take(order, dim, sel):
     return order[tuple(index)]
 
 
-def _select(input, dim, picked, keepdim):
+def _select(name, input, dim, picked, keepdim):
     """(values, indices) Tensors of the elements at `picked` (positions along dim, dim kept
     with size k); the dim is dropped when keepdim is False (k must then be 1)."""
     x = input.data
     shape = picked.shape if keepdim or x.ndim == 0 else \
         picked.shape[:dim] + picked.shape[dim + 1:]
     pos = _positions(x.shape, dim, picked)
-    values = TakeAlong.apply(input, pos, shape)
+    values = TakeAlong.apply(input, pos, shape, name)
     return values, _make(picked.reshape(shape).astype(np.int64, copy=False), False, None, 0)
 
 
@@ -157,7 +158,7 @@ def sort(input, dim=-1, descending=False, *, stable=False):
     """(values, indices) sorted along `dim`; always stable (`stable=True` is what you get)."""
     x = _input("sort", input).data
     d = _dim("sort", x, dim)
-    return sort_result(*_select(input, d, _order(x, d, bool(descending)), True))
+    return sort_result(*_select("sort", input, d, _order(x, d, bool(descending)), True))
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -175,7 +176,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if not 0 <= k <= _size(x, d):
         raise IndexError(f"topk(): argument 'k' ({k}) out of range: expected 0 <= k <= "
                          f"{_size(x, d)} (the size of dim {d})")
-    return topk_result(*_select(input, d, _top(x, d, k, bool(largest)), True))
+    return topk_result(*_select("topk", input, d, _top(x, d, k, bool(largest)), True))
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
@@ -186,7 +187,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     if not 1 <= k <= _size(x, d):
         raise IndexError(f"kthvalue(): argument 'k' ({k}) out of range: expected 1 <= k <= "
                          f"{_size(x, d)} (the size of dim {d})")
-    return kthvalue_result(*_select(input, d, _kth(x, d, k - 1), bool(keepdim)))
+    return kthvalue_result(*_select("kthvalue", input, d, _kth(x, d, k - 1), bool(keepdim)))
 
 
 def _median_at(x, dim):
@@ -217,7 +218,7 @@ def median(input, dim=None, keepdim=False):
     n = _size(x, d)
     if n == 0:
         raise IndexError(f"median(): expected a non-empty dim {d} (input shape {x.shape})")
-    return median_result(*_select(input, d, _median_at(x, d), bool(keepdim)))
+    return median_result(*_select("median", input, d, _median_at(x, d), bool(keepdim)))
 
 
 def mode(input, dim=-1, keepdim=False):
@@ -239,7 +240,7 @@ def mode(input, dim=-1, keepdim=False):
     last = np.take_along_axis(order, at[..., None], axis=-1)  # (..., 1), dim last
     picked = np.moveaxis(last, -1, d).reshape(x.shape[:d] + (1,) + x.shape[d + 1:]) \
         if x.ndim else last.reshape(())
-    return mode_result(*_select(input, d, picked, bool(keepdim)))
+    return mode_result(*_select("mode", input, d, picked, bool(keepdim)))
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):

@@ -201,6 +201,16 @@ def test_non_differentiable_results():
                 jg.median(x, 0).indices, jg.topk(x, 1).indices):
         assert not out.requires_grad and out.grad_fn is None
     assert jg.sort(x).values.requires_grad and jg.cumsum(x, 0).requires_grad
+    names = [f(x).grad_fn.name() for f in (
+        lambda x: jg.sort(x).values, lambda x: jg.topk(x, 1).values,
+        lambda x: jg.kthvalue(x, 1).values, lambda x: jg.median(x, 0).values,
+        lambda x: jg.median(x), lambda x: jg.mode(x).values, lambda x: jg.cumsum(x, 0),
+        lambda x: jg.cumprod(x, 0), lambda x: jg.cummax(x, 0).values,
+        lambda x: jg.logcumsumexp(x, 0), lambda x: jg.nansum(x), lambda x: jg.nanmean(x))]
+    assert names == ["SortBackward", "TopkBackward", "KthvalueBackward", "MedianBackward",
+                     "MedianBackward", "ModeBackward", "CumsumBackward", "CumprodBackward",
+                     "CummaxBackward", "LogcumsumexpBackward", "NansumBackward",
+                     "NanmeanBackward"]
 
 
 # ----------------------------------------------------------------------------- API surface
