@@ -31,6 +31,8 @@ def _logaddexp(a, b):
 def scan(op, x, outer, n, inner, out, idx, acc):
     """out[o, k, i] = op over x[o, 0..k, i] (CUMSUM, CUMPROD, LOGCUMSUMEXP; CUMMAX / CUMMIN
     also write idx = position of the running extremum: the latest on ties, NaN sticks)."""
+    if n == 0:  # nothing to scan (and no row to start the extremum from)
+        return
     for o in range(outer):
         b0 = o * n * inner
         if op == CUMMAX or op == CUMMIN:

@@ -129,7 +129,7 @@ def _top(x, dim, k, largest):
     selection, then a sort of the k) when k is small against n. Which of several tied
     elements at the boundary is chosen is unspecified, as in torch."""
     n = _size(x, dim)
-    if x.ndim == 0 or 4 * k >= n:
+    if x.ndim == 0 or k == 0 or 4 * k >= n:
         return _take(_order(x, dim, largest), dim, slice(0, k))
     part = np.argpartition(x, n - k if largest else k - 1, axis=dim)
     cand = _take(part, dim, slice(n - k, n) if largest else slice(0, k))

@@ -115,6 +115,8 @@ _TOPK = [
     Case([(3, 5)], dict(k=3, dim=0, largest=False), name="smallest dim 0"),
     Case([(2, 3, 4)], dict(k=4, dim=-1), name="k = n"),
     Case([(2, 3, 4)], dict(k=1, dim=1), name="k 1"),
+    Case([(2, 12)], dict(k=2), name="partial sort"),
+    Case([(13, 2)], dict(k=3, dim=0, largest=False), name="partial sort smallest"),
     Case([()], dict(k=1), name="0-d"),
     Case([(4, 3)], dict(k=2, dim=0), layout="transposed", name="transposed"),
     Case([(3, 6)], dict(k=2), layout="sliced", name="sliced"),

@@ -100,6 +100,25 @@ def test_indices_match_torch_on_ties_and_nan():
         np.testing.assert_array_equal(got.indices.data, want.indices.numpy())
 
 
+def test_selection_paths_match_torch():
+    """topk with k small against n (a partial sort), kthvalue and median (a selection)."""
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(5).standard_normal((6, 40))
+    for d in (0, 1):
+        for k in (1, 3):
+            for largest in (True, False):
+                got = jg.topk(jg.tensor(a), k, d, largest)
+                want = torch.topk(torch.tensor(a), k, d, largest)
+                np.testing.assert_array_equal(got.values.data, want.values.numpy())
+                np.testing.assert_array_equal(got.indices.data, want.indices.numpy())
+        for k in (1, 2, 5):
+            got, want = jg.kthvalue(jg.tensor(a), k, d), torch.kthvalue(torch.tensor(a), k, d)
+            np.testing.assert_array_equal(got.indices.data, want.indices.numpy())
+        got, want = jg.median(jg.tensor(a), d), torch.median(torch.tensor(a), d)
+        np.testing.assert_array_equal(got.indices.data, want.indices.numpy())
+    assert jg.median(jg.tensor(a)).item() == torch.median(torch.tensor(a)).item()
+
+
 def test_unique_matches_torch():
     torch = pytest.importorskip("torch")
     a = np.array([[1.0, 3.0, 3.0, np.nan], [2.0, np.nan, 1.0, 1.0]])
@@ -269,7 +288,11 @@ def test_zero_d_and_empty_inputs():
     assert jg.cumsum(s, -1).item() == 2.5 and jg.median(s).item() == 2.5
     e = jg.zeros((0, 3))
     assert jg.cumsum(e, 0).shape == (0, 3) and jg.cumprod(e, 1).shape == (0, 3)
+    for f in (jg.cummax, jg.cummin):  # an empty scanned dim with other dims non-empty
+        r = f(jg.zeros((3, 0, 2)), 1)
+        assert r.values.shape == r.indices.shape == (3, 0, 2)
     assert jg.sort(e, 0).values.shape == (0, 3) and jg.topk(e, 0, 1).values.shape == (0, 0)
+    assert jg.topk(jg.ones((2, 9)), 0).values.shape == (2, 0)
     assert jg.all(e).item() is True and jg.any(e).item() is False
     assert jg.count_nonzero(e, 0).data.tolist() == [0, 0, 0]
     assert jg.nansum(e).item() == 0.0 and np.isnan(jg.nanmean(e).item())
