@@ -238,8 +238,7 @@ def mode(input, dim=-1, keepdim=False):
     KR.reduce_rows(KR.MODE, contiguous(xs).reshape(-1), n, np.empty(at.size, xs.dtype),
                    at.reshape(-1), 0.0)
     last = np.take_along_axis(order, at[..., None], axis=-1)  # (..., 1), dim last
-    picked = np.moveaxis(last, -1, d).reshape(x.shape[:d] + (1,) + x.shape[d + 1:]) \
-        if x.ndim else last.reshape(())
+    picked = np.moveaxis(last, -1, d) if x.ndim else last.reshape(())
     return mode_result(*_select("mode", input, d, picked, bool(keepdim)))
 
 
