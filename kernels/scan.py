@@ -16,17 +16,6 @@ from ._math import exp, log1p
 CUMSUM, CUMPROD, CUMMAX, CUMMIN, LOGCUMSUMEXP = range(5)
 
 
-@kernel(inline="always")
-def _logaddexp(a, b):
-    """log(exp(a) + exp(b)), exact at infinities, NaN if either is NaN."""
-    if a != a or b != b:
-        return a + b
-    m = a if a > b else b
-    if m == np.inf or m == -np.inf:
-        return m
-    return m + log1p(exp(-abs(a - b)))
-
-
 @kernel
 def scan(op, x, outer, n, inner, out, idx, acc):
     """out[o, k, i] = op over x[o, 0..k, i] (CUMSUM, CUMPROD, LOGCUMSUMEXP; CUMMAX / CUMMIN
@@ -64,10 +53,17 @@ def scan(op, x, outer, n, inner, out, idx, acc):
                 for i in range(inner):
                     acc[i] *= x[b + i]
                     out[b + i] = acc[i]
-            else:
+            else:  # log(exp(a) + exp(v)), exact at infinities, NaN if either is NaN
                 for i in range(inner):
-                    acc[i] = _logaddexp(acc[i], np.float64(x[b + i]))
-                    out[b + i] = acc[i]
+                    a = acc[i]
+                    v = np.float64(x[b + i])
+                    m = a if a > v else v
+                    if a != a or v != v:
+                        m = a + v
+                    elif m != np.inf and m != -np.inf:
+                        m += log1p(exp(-abs(a - v)))
+                    acc[i] = m
+                    out[b + i] = m
 
 
 @kernel
