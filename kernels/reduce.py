@@ -1,5 +1,6 @@
 """Reductions: sums over a coalesced strided plan (sum, mean, sum_to), and op-coded row
-reductions (max/min with indices, prod, logsumexp, var/std, p-norms) with their backward.
+reductions (max/min with indices, prod, logsumexp, var/std, p-norms, nansum/nanmean, the mode
+of a sorted row) with their backward.
 
 Row kernels see the input as flat rows of length n (row r is x[r*n : r*n+n], one row per output
 element): the Python layer moves the reduced axes last (a transpose copy only when they are not
