@@ -219,7 +219,8 @@ def _unique(x, **kw):
 def _unique_ref(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
     if x.ndim and dim is None:
         x = np.concatenate([x, x]).reshape(-1)
-    values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True, axis=dim)
+    values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True, axis=dim,
+                                        equal_nan=False)  # NaNs each distinct, as torch
     out = [values]
     if return_inverse:
         out.append(inverse.reshape(x.shape if dim is None else -1).astype(np.int64))
