@@ -54,12 +54,14 @@ class Sequential(_IndexedModules):
     def forward(self, input):
         """Apply the modules in order; a plain Linear followed by ReLU / Tanh / Sigmoid, and a
         plain Conv2d followed by ReLU, run fused (same values and gradients; one graph node and
-        one pass over the activations instead of two)."""
+        one pass over the activations instead of two) unless one of the pair has hooks."""
         mods = tuple(self._modules.values())
         i, n = 0, len(mods)
         while i < n:
             m = mods[i]
             nxt = type(mods[i + 1]) if i + 1 < n else None
+            if nxt is not None and (m._has_hooks or mods[i + 1]._has_hooks):
+                nxt = None  # hooked modules run as themselves, so their hooks see them
             if type(m) is Linear and nxt in _EPILOGUES:
                 input = F.linear_act(input, m.weight, m.bias, _EPILOGUES[nxt])
                 i += 2

@@ -15,6 +15,7 @@ from ..._device import device as _device
 from ..._dtypes import as_dtype
 from ..._tensor import Tensor
 from ..parameter import Parameter
+from .hooks import BackwardHook, RemovableHandle
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -47,10 +48,12 @@ class Module:
     ``__init__``, and define ``forward``."""
 
     training: bool
+    _has_hooks = False  # the one check __call__ makes; set while any hook is registered
 
     def __init__(self):
         d = self.__dict__
         d["training"] = True
+        d["_has_hooks"] = False
         d["_parameters"] = {}
         d["_buffers"] = {}
         d["_non_persistent"] = set()
@@ -61,7 +64,116 @@ class Module:
                                   f'"forward" function')
 
     def __call__(self, *args, **kwargs):
+        if self._has_hooks:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ----------------------------------------------------------------- hooks
+    def _hook_store(self, name):
+        d = self.__dict__
+        store = d.get(name)
+        if store is None:
+            store = d[name] = OrderedDict() if not name.endswith("kwargs") and \
+                not name.endswith("always_called") else set()
+        return store
+
+    def _add_hook(self, name, hook, prepend, flags=()):
+        store = self._hook_store(name)
+        extra = [self._hook_store(f) for f in flags]
+        handle = RemovableHandle(self, store, *extra)
+        store[handle.id] = hook
+        if prepend:
+            store.move_to_end(handle.id, last=False)
+        for s in extra:
+            s.add(handle.id)
+        self.__dict__["_has_hooks"] = True
+        return handle
+
+    def _update_hook_flag(self):
+        d = self.__dict__
+        d["_has_hooks"] = any(d.get(k) for k in ("_forward_pre_hooks", "_forward_hooks",
+                                                 "_backward_hooks", "_backward_pre_hooks"))
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` (``hook(module, args, kwargs)`` with `with_kwargs`)
+        before forward; a non-None result replaces the input (a tuple, or a single value that
+        becomes a 1-tuple; with kwargs, an ``(args, kwargs)`` pair). `prepend` runs it before
+        the hooks already registered. Returns a handle with ``remove()``."""
+        return self._add_hook("_forward_pre_hooks", hook, prepend,
+                              ("_forward_pre_hooks_with_kwargs",) if with_kwargs else ())
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        """Call ``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with
+        `with_kwargs`) after forward; a non-None result replaces the output. `always_call`
+        runs it even when forward raises. Returns a handle with ``remove()``."""
+        flags = (("_forward_hooks_with_kwargs",) if with_kwargs else ()) + \
+            (("_forward_hooks_always_called",) if always_call else ())
+        return self._add_hook("_forward_hooks", hook, prepend, flags)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` once the gradients with respect to the
+        module's inputs are computed: tuples with one entry per positional input / output
+        (None for non-tensors and for tensors that need no gradient). A non-None result (one
+        entry per input) replaces grad_input. Returns a handle with ``remove()``."""
+        return self._add_hook("_backward_hooks", hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_output)`` when the gradients with respect to the module's
+        outputs are computed; a non-None result replaces grad_output."""
+        return self._add_hook("_backward_pre_hooks", hook, prepend)
+
+    def _call_with_hooks(self, args, kwargs):
+        d = self.__dict__
+        pre = d.get("_forward_pre_hooks")
+        if pre:
+            with_kw = d.get("_forward_pre_hooks_with_kwargs") or ()
+            for hid, hook in list(pre.items()):
+                if hid in with_kw:
+                    r = hook(self, args, kwargs)
+                    if r is not None:
+                        if not (isinstance(r, tuple) and len(r) == 2):
+                            raise RuntimeError(f"forward pre-hook must return None or a tuple "
+                                               f"of (new_args, new_kwargs), but got {r}.")
+                        args, kwargs = r
+                else:
+                    r = hook(self, args)
+                    if r is not None:
+                        args = r if isinstance(r, tuple) else (r,)
+        bw = None
+        if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
+            bw = BackwardHook(self, list((d.get("_backward_hooks") or {}).values()),
+                              list((d.get("_backward_pre_hooks") or {}).values()))
+            args = bw.setup_input_hook(args)
+        hooks = d.get("_forward_hooks")
+        called = set()
+        try:
+            result = self.forward(*args, **kwargs)
+            if hooks:
+                with_kw = d.get("_forward_hooks_with_kwargs") or ()
+                for hid, hook in list(hooks.items()):
+                    called.add(hid)
+                    r = hook(self, args, kwargs, result) if hid in with_kw else \
+                        hook(self, args, result)
+                    if r is not None:
+                        result = r
+        except Exception:
+            always = d.get("_forward_hooks_always_called")
+            if hooks and always:
+                with_kw = d.get("_forward_hooks_with_kwargs") or ()
+                for hid, hook in list(hooks.items()):
+                    if hid in always and hid not in called:
+                        try:
+                            if hid in with_kw:
+                                hook(self, args, kwargs, None)
+                            else:
+                                hook(self, args, None)
+                        except Exception:
+                            pass
+            raise
+        if bw is not None:
+            result = bw.setup_output_hook(result)
+        return result
 
     # ----------------------------------------------------------------- registration
     def __setattr__(self, name, value):
