@@ -415,6 +415,40 @@ class Module:
     def double(self):
         return self.to(np.float64)
 
+    def half(self):
+        """Refused: jitgrad computes in float32 and float64 only (no float16 kernels)."""
+        raise TypeError(f"{type(self).__name__}.half(): jitgrad has no float16 (its kernels "
+                        f"compute in float32 and float64); use .float() or .double()")
+
+    def bfloat16(self):
+        """Refused: jitgrad computes in float32 and float64 only (no bfloat16 kernels)."""
+        raise TypeError(f"{type(self).__name__}.bfloat16(): jitgrad has no bfloat16 (its "
+                        f"kernels compute in float32 and float64); use .float() or .double()")
+
+    def type(self, dst_type):
+        """Cast every parameter and buffer (integer buffers too, as PyTorch's Module.type) to
+        `dst_type`: float32 / float64 as a dtype or a name ('float64', 'torch.DoubleTensor',
+        'torch.FloatTensor')."""
+        names = {"torch.FloatTensor": np.float32, "torch.DoubleTensor": np.float64,
+                 "torch.HalfTensor": np.float16, "torch.BFloat16Tensor": "bfloat16"}
+        if isinstance(dst_type, str) and dst_type in names:
+            dst_type = names[dst_type]
+        if (dst_type == "bfloat16" or str(dst_type) in ("float16", "bfloat16")
+                or dst_type is np.float16):
+            raise TypeError(f"{type(self).__name__}.type(): jitgrad has no float16 / bfloat16 "
+                            f"(its kernels compute in float32 and float64)")
+        dtype = as_dtype(dst_type)
+        if dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}.type(): only float32 and float64 are "
+                            f"supported (parameters must stay floating point), got {dtype}")
+        for t in list(self.parameters()) + list(self.buffers()):
+            if t.data.dtype != dtype:
+                t.data = t.data.astype(dtype)
+                t._version[0] += 1
+                if t.grad is not None:
+                    t._grad = t._grad.astype(dtype)
+        return self
+
     # ----------------------------------------------------------------- state dicts
     def _state_items(self, prefix="", keep_vars=False):
         """(key, tensor) for every parameter and persistent buffer, PyTorch's key order."""
