@@ -7,6 +7,7 @@ bookkeeping computed here with PyTorch's formulas (``area_pixel_compute_source_i
 ``nearest_idx``): bilinear is linear along H then along W, which is the same weighted sum of
 the four neighbours. Backward runs the passes in reverse, scatter-adding.
 """
+import functools
 import math
 
 import numpy as np
@@ -60,6 +61,7 @@ def _copy_plan(axis, src):
     return axis, i0, i0, np.zeros(i0.size, np.float64)
 
 
+@functools.lru_cache(maxsize=512)  # plans are read-only; a model resizes a few shapes
 def _nearest_plan(axis, n_in, n_out, scale, exact):
     """PyTorch's nearest_idx: floor(j * s) (nearest) or floor((j + 0.5) * s) (nearest-exact),
     s = 1 / scale_factor if given else n_in / n_out, in float32 as PyTorch computes it."""
@@ -69,6 +71,7 @@ def _nearest_plan(axis, n_in, n_out, scale, exact):
     return _copy_plan(axis, np.minimum(src, n_in - 1))
 
 
+@functools.lru_cache(maxsize=512)
 def _linear_plan(axis, n_in, n_out, scale, align_corners, dtype):
     """PyTorch's area_pixel_compute_source_index, in the input's precision."""
     if align_corners:
@@ -83,6 +86,20 @@ def _linear_plan(axis, n_in, n_out, scale, align_corners, dtype):
     i1 = np.where(i0 < n_in - 1, i0 + 1, i0)
     lam = np.clip(src - i0.astype(dtype), 0, 1).astype(np.float64)
     return axis, i0, np.ascontiguousarray(i1), lam
+
+
+@functools.lru_cache(maxsize=512)
+def _pad_plan(axis, n, lo, hi, mode):
+    """Source index of every padded position (reflect / replicate / circular, as PyTorch)."""
+    if mode == "reflect":
+        src = np.abs(np.arange(n + lo + hi) - lo)
+        src = np.where(src >= n, 2 * (n - 1) - src, src)
+    elif mode == "replicate":
+        src = np.clip(np.arange(n + lo + hi) - lo, 0, n - 1)
+    else:  # circular wraps what negative pads keep, [c0, c1)
+        c0, c1 = max(-lo, 0), n - max(-hi, 0)
+        src = c0 + (np.arange(n + lo + hi) - max(lo, 0)) % (c1 - c0)
+    return _copy_plan(axis, src)
 
 
 def _is_identity(plan, n_in):
@@ -185,19 +202,11 @@ def pad_index_modes(input, pad, mode):
             raise ValueError(f"pad(): Padding size should be less than the corresponding input "
                              f"dimension, but got: padding ({lo}, {hi}) at dimension {d} of "
                              f"input {list(input.shape)}")
-        c0, c1 = max(-lo, 0), n - max(-hi, 0)  # circular wraps what negative pads keep
-        if mode == "circular" and (lo > c1 - c0 or hi > c1 - c0):
+        kept = n - max(-lo, 0) - max(-hi, 0)  # circular wraps what negative pads keep
+        if mode == "circular" and (lo > kept or hi > kept or kept <= 0):
             raise ValueError(f"pad(): Padding value causes wrapping around more than once "
                              f"(padding ({lo}, {hi}) at dimension {d} of size {n})")
         if mode == "replicate" and n == 0:
             raise ValueError(f"pad(): cannot replicate an empty dimension {d}")
-        src = np.arange(n + lo + hi) - lo
-        if mode == "reflect":
-            src = np.abs(src)
-            src = np.where(src >= n, 2 * (n - 1) - src, src)
-        elif mode == "replicate":
-            src = np.clip(src, 0, n - 1)
-        else:
-            src = c0 + (np.arange(n + lo + hi) - max(lo, 0)) % (c1 - c0)
-        plans.append(_copy_plan(d, src))
+        plans.append(_pad_plan(d, n, lo, hi, mode))
     return Resample.apply(input, plans[::-1], f"{_PAD_NAMES[mode]}{k}d")
