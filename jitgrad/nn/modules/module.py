@@ -1,5 +1,9 @@
 """Module: the base class of every layer and model, with PyTorch's registration rules,
-traversals, train/eval switch, state dicts and repr.
+traversals, train/eval switch, state dicts, hooks and repr.
+
+Hooks (forward pre-hooks, forward hooks, full backward hooks and pre-hooks; see hooks.py) cost
+nothing until one is registered: ``__call__`` checks one flag, ``_has_hooks``, and otherwise
+calls ``forward`` directly.
 
 Attributes assigned a Parameter, a Module or (for a registered name) a buffer Tensor go into
 ``_parameters`` / ``_modules`` / ``_buffers``; those dicts keep registration order, which fixes
