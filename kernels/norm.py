@@ -1,4 +1,5 @@
-"""Normalisation: layer norm over trailing rows, batch norm per channel; forward and backward.
+"""Normalisation: layer norm and rms norm over trailing rows, batch norm per channel, group norm
+per (sample, group) block (instance norm: one channel per group); forward and backward.
 
 Layer norm sees the input as rows of length n (the normalized_shape flattened). Batch norm sees
 it as (N, C, L) (L = product of the spatial dims; 1 for (N, C) input): channel c is the
@@ -145,3 +146,119 @@ def batch_norm_backward(x, N, C, L, training, smean, srstd, w, gy, gx, gw, gb):
                 o = (i * C + c) * L
                 for l in range(L):
                     gx[o + l] = k * gy[o + l]
+
+
+@kernel
+def group_norm_forward(x, N, C, L, G, eps, w, b, y, mean, rstd):
+    """y = (x - mean_ng) * rstd_ng * w_c + b_c, stats over the (C/G)*L block of group g of
+    sample n (biased var); instance norm is G = C."""
+    cg = C // G
+    m = cg * L
+    has_w = w.size > 0
+    has_b = b.size > 0
+    for ng in range(N * G):
+        o = ng * m
+        s = 0.0
+        for j in range(m):
+            s += x[o + j]
+        mu = s / m
+        v = 0.0
+        for j in range(m):
+            d = x[o + j] - mu
+            v += d * d
+        rs = 1.0 / math.sqrt(v / m + eps)
+        mean[ng] = mu
+        rstd[ng] = rs
+        c0 = (ng % G) * cg
+        for ci in range(cg):
+            c = c0 + ci
+            scale = rs * w[c] if has_w else rs
+            shift = (b[c] if has_b else 0.0) - mu * scale
+            oc = o + ci * L
+            for l in range(L):
+                y[oc + l] = x[oc + l] * scale + shift
+
+
+@kernel
+def group_norm_backward(x, N, C, L, G, w, mean, rstd, gy, gx, gw, gb):
+    """gx = rstd (g - mean(g) - xhat mean(g xhat)) per block, g = gy w_c; gw_c += sum gy xhat,
+    gb_c += sum gy (gw / gb of size 0: skipped; caller zeroes them)."""
+    cg = C // G
+    m = cg * L
+    has_w = w.size > 0
+    want_w = gw.size > 0
+    want_b = gb.size > 0
+    for ng in range(N * G):
+        o = ng * m
+        mu = mean[ng]
+        rs = rstd[ng]
+        c0 = (ng % G) * cg
+        s1 = 0.0
+        s2 = 0.0
+        for ci in range(cg):
+            c = c0 + ci
+            wc = w[c] if has_w else 1.0
+            oc = o + ci * L
+            sg = 0.0
+            sgh = 0.0
+            for l in range(L):
+                g = gy[oc + l]
+                h = (x[oc + l] - mu) * rs
+                sg += g
+                sgh += g * h
+            if want_w:
+                gw[c] += sgh
+            if want_b:
+                gb[c] += sg
+            s1 += sg * wc
+            s2 += sgh * wc
+        s1 /= m
+        s2 /= m
+        for ci in range(cg):
+            c = c0 + ci
+            k = rs * w[c] if has_w else rs
+            oc = o + ci * L
+            for l in range(L):
+                h = (x[oc + l] - mu) * rs
+                gx[oc + l] = k * gy[oc + l] - rs * (s1 + h * s2)
+
+
+@kernel
+def rms_norm_forward(x, w, n, eps, y, rstd):
+    """y = x * rstd * w per row of n, rstd = 1 / sqrt(mean(x^2) + eps)."""
+    rows = rstd.size
+    has_w = w.size > 0
+    for r in range(rows):
+        o = r * n
+        s = 0.0
+        for j in range(n):
+            s += x[o + j] * x[o + j]
+        rs = 1.0 / math.sqrt(s / n + eps)
+        rstd[r] = rs
+        for j in range(n):
+            h = x[o + j] * rs
+            y[o + j] = h * w[j] if has_w else h
+
+
+@kernel
+def rms_norm_backward(x, w, rstd, gy, n, gx, gw):
+    """gx = rstd * (g - xhat * mean(g * xhat)), g = gy * w, xhat = x * rstd; gw += gy * xhat
+    over rows (gw of size 0: skipped; caller zeroes it)."""
+    rows = rstd.size
+    has_w = w.size > 0
+    want_w = gw.size > 0
+    for r in range(rows):
+        o = r * n
+        rs = rstd[r]
+        s = 0.0
+        for j in range(n):
+            h = x[o + j] * rs
+            g = gy[o + j] * w[j] if has_w else gy[o + j]
+            s += g * h
+            if want_w:
+                gw[j] += gy[o + j] * h
+        s /= n
+        for j in range(n):
+            h = x[o + j] * rs
+            g = gy[o + j] * w[j] if has_w else gy[o + j]
+            gx[o + j] = rs * (g - h * s)

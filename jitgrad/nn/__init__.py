@@ -14,3 +14,8 @@ from .modules.normalization import *  # noqa: F401,F403
 from .parameter import Parameter  # noqa: F401
 from . import utils  # noqa: E402,F401
 from . import parallel  # noqa: E402,F401
+from .modules.padding import *  # noqa: F401,F403,E402
+from .modules.upsampling import *  # noqa: F401,F403,E402
+from .modules.linear import Bilinear  # noqa: F401,E402
+from .modules.pixelshuffle import *  # noqa: F401,F403,E402
+from .modules.container import ParameterDict, ParameterList  # noqa: F401,E402

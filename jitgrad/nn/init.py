@@ -68,6 +68,30 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     return _fill(tensor, numpy_rng(generator).normal(mean, std, tensor.shape))
 
 
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Fill with N(mean, std^2) truncated to [a, b] (a and b are absolute bounds, as in
+    PyTorch). Drawn by rejection (out-of-range draws are redrawn), which samples the truncated
+    distribution exactly; PyTorch uses the inverse CDF, so the streams differ. The interval
+    must hold at least 1e-4 of the normal's mass (PyTorch warns when mean is more than 2 std
+    outside [a, b])."""
+    if not a < b:
+        raise ValueError(f"trunc_normal_(): expected a < b, got a={a}, b={b}")
+    if not std > 0:
+        raise ValueError(f"trunc_normal_(): expected std > 0, got {std}")
+    mass = 0.5 * (math.erf((b - mean) / (std * math.sqrt(2.0))) -
+                  math.erf((a - mean) / (std * math.sqrt(2.0))))
+    if mass < 1e-4:
+        raise ValueError(f"trunc_normal_(): [a, b] = [{a}, {b}] holds {mass:.2e} of "
+                         f"N({mean}, {std}^2)'s mass; rejection sampling needs at least 1e-4")
+    rng = numpy_rng(generator)
+    values = rng.normal(mean, std, tensor.shape)
+    bad = (values < a) | (values > b)
+    while bad.any():
+        values[bad] = rng.normal(mean, std, int(bad.sum()))
+        bad = (values < a) | (values > b)
+    return _fill(tensor, values)
+
+
 def constant_(tensor, val):
     return _fill(tensor, val)
 

@@ -1,4 +1,5 @@
-"""Layer ops: linear (GEMM + fused bias/activation epilogue), dropout, embedding, one_hot, pad.
+"""Layer ops: linear (GEMM + fused bias/activation epilogue), dropout, embedding, one_hot, pad
+(its reflect / replicate / circular modes are in _resample).
 
 Each differentiable op is one Function; the public functions carry PyTorch's names and
 arguments. The GEMMs are numpy.matmul (BLAS) on 2-D views; every other pass is a kernel.
@@ -12,6 +13,7 @@ from ..._random import numpy_rng
 from ...kernels import elementwise as _ew
 from ...kernels import linear as K
 from ...kernels import index as KI
+from . import _resample
 from ..._ops.util import contiguous
 from ..._tensor import Tensor, _make
 
@@ -268,10 +270,16 @@ class Pad(Function):
 
 def pad(input, pad, mode="constant", value=None):
     """Pad `input` by `pad` = (left, right) pairs starting from the last dimension; negative
-    values crop (torch.nn.functional.pad, constant mode)."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad(): mode={mode!r} is not supported (only 'constant')")
+    values crop (torch.nn.functional.pad). Modes 'reflect', 'replicate' and 'circular' pad
+    the last 1-3 dims of a (batched or unbatched) input from its own values."""
+    _check.tensor("pad", "input", input)
     pad = tuple(int(p) for p in pad)
+    if mode != "constant":
+        if value is not None and value != 0:
+            raise ValueError(f"pad(): Padding mode {mode!r} doesn't take in value argument")
+        if len(pad) % 2:
+            raise ValueError(f"pad(): padding length must be divisible by 2, got {len(pad)}")
+        return _resample.pad_index_modes(input, pad, mode)
     if len(pad) % 2:
         raise ValueError(f"pad(): padding length must be divisible by 2, got {len(pad)}")
     if len(pad) // 2 > input.ndim:

@@ -1,5 +1,9 @@
 """Module: the base class of every layer and model, with PyTorch's registration rules,
-traversals, train/eval switch, state dicts and repr.
+traversals, train/eval switch, state dicts, hooks and repr.
+
+Hooks (forward pre-hooks, forward hooks, full backward hooks and pre-hooks; see hooks.py) cost
+nothing until one is registered: ``__call__`` checks one flag, ``_has_hooks``, and otherwise
+calls ``forward`` directly.
 
 Attributes assigned a Parameter, a Module or (for a registered name) a buffer Tensor go into
 ``_parameters`` / ``_modules`` / ``_buffers``; those dicts keep registration order, which fixes
@@ -15,6 +19,7 @@ from ..._device import device as _device
 from ..._dtypes import as_dtype
 from ..._tensor import Tensor
 from ..parameter import Parameter
+from .hooks import BackwardHook, RemovableHandle
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -47,10 +52,12 @@ class Module:
     ``__init__``, and define ``forward``."""
 
     training: bool
+    _has_hooks = False  # the one check __call__ makes; set while any hook is registered
 
     def __init__(self):
         d = self.__dict__
         d["training"] = True
+        d["_has_hooks"] = False
         d["_parameters"] = {}
         d["_buffers"] = {}
         d["_non_persistent"] = set()
@@ -61,7 +68,116 @@ class Module:
                                   f'"forward" function')
 
     def __call__(self, *args, **kwargs):
+        if self._has_hooks:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ----------------------------------------------------------------- hooks
+    def _hook_store(self, name):
+        d = self.__dict__
+        store = d.get(name)
+        if store is None:
+            store = d[name] = OrderedDict() if not name.endswith("kwargs") and \
+                not name.endswith("always_called") else set()
+        return store
+
+    def _add_hook(self, name, hook, prepend, flags=()):
+        store = self._hook_store(name)
+        extra = [self._hook_store(f) for f in flags]
+        handle = RemovableHandle(self, store, *extra)
+        store[handle.id] = hook
+        if prepend:
+            store.move_to_end(handle.id, last=False)
+        for s in extra:
+            s.add(handle.id)
+        self.__dict__["_has_hooks"] = True
+        return handle
+
+    def _update_hook_flag(self):
+        d = self.__dict__
+        d["_has_hooks"] = any(d.get(k) for k in ("_forward_pre_hooks", "_forward_hooks",
+                                                 "_backward_hooks", "_backward_pre_hooks"))
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` (``hook(module, args, kwargs)`` with `with_kwargs`)
+        before forward; a non-None result replaces the input (a tuple, or a single value that
+        becomes a 1-tuple; with kwargs, an ``(args, kwargs)`` pair). `prepend` runs it before
+        the hooks already registered. Returns a handle with ``remove()``."""
+        return self._add_hook("_forward_pre_hooks", hook, prepend,
+                              ("_forward_pre_hooks_with_kwargs",) if with_kwargs else ())
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        """Call ``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with
+        `with_kwargs`) after forward; a non-None result replaces the output. `always_call`
+        runs it even when forward raises. Returns a handle with ``remove()``."""
+        flags = (("_forward_hooks_with_kwargs",) if with_kwargs else ()) + \
+            (("_forward_hooks_always_called",) if always_call else ())
+        return self._add_hook("_forward_hooks", hook, prepend, flags)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` once the gradients with respect to the
+        module's inputs are computed: tuples with one entry per positional input / output
+        (None for non-tensors and for tensors that need no gradient). A non-None result (one
+        entry per input) replaces grad_input. Returns a handle with ``remove()``."""
+        return self._add_hook("_backward_hooks", hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_output)`` when the gradients with respect to the module's
+        outputs are computed; a non-None result replaces grad_output."""
+        return self._add_hook("_backward_pre_hooks", hook, prepend)
+
+    def _call_with_hooks(self, args, kwargs):
+        d = self.__dict__
+        pre = d.get("_forward_pre_hooks")
+        if pre:
+            with_kw = d.get("_forward_pre_hooks_with_kwargs") or ()
+            for hid, hook in list(pre.items()):
+                if hid in with_kw:
+                    r = hook(self, args, kwargs)
+                    if r is not None:
+                        if not (isinstance(r, tuple) and len(r) == 2):
+                            raise RuntimeError(f"forward pre-hook must return None or a tuple "
+                                               f"of (new_args, new_kwargs), but got {r}.")
+                        args, kwargs = r
+                else:
+                    r = hook(self, args)
+                    if r is not None:
+                        args = r if isinstance(r, tuple) else (r,)
+        bw = None
+        if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
+            bw = BackwardHook(self, list((d.get("_backward_hooks") or {}).values()),
+                              list((d.get("_backward_pre_hooks") or {}).values()))
+            args = bw.setup_input_hook(args)
+        hooks = d.get("_forward_hooks")
+        called = set()
+        try:
+            result = self.forward(*args, **kwargs)
+            if hooks:
+                with_kw = d.get("_forward_hooks_with_kwargs") or ()
+                for hid, hook in list(hooks.items()):
+                    called.add(hid)
+                    r = hook(self, args, kwargs, result) if hid in with_kw else \
+                        hook(self, args, result)
+                    if r is not None:
+                        result = r
+        except Exception:
+            always = d.get("_forward_hooks_always_called")
+            if hooks and always:
+                with_kw = d.get("_forward_hooks_with_kwargs") or ()
+                for hid, hook in list(hooks.items()):
+                    if hid in always and hid not in called:
+                        try:
+                            if hid in with_kw:
+                                hook(self, args, kwargs, None)
+                            else:
+                                hook(self, args, None)
+                        except Exception:
+                            pass
+            raise
+        if bw is not None:
+            result = bw.setup_output_hook(result)
+        return result
 
     # ----------------------------------------------------------------- registration
     def __setattr__(self, name, value):
@@ -302,6 +418,40 @@ class Module:
 
     def double(self):
         return self.to(np.float64)
+
+    def half(self):
+        """Refused: jitgrad computes in float32 and float64 only (no float16 kernels)."""
+        raise TypeError(f"{type(self).__name__}.half(): jitgrad has no float16 (its kernels "
+                        f"compute in float32 and float64); use .float() or .double()")
+
+    def bfloat16(self):
+        """Refused: jitgrad computes in float32 and float64 only (no bfloat16 kernels)."""
+        raise TypeError(f"{type(self).__name__}.bfloat16(): jitgrad has no bfloat16 (its "
+                        f"kernels compute in float32 and float64); use .float() or .double()")
+
+    def type(self, dst_type):
+        """Cast every parameter and buffer (integer buffers too, as PyTorch's Module.type) to
+        `dst_type`: float32 / float64 as a dtype or a name ('float64', 'torch.DoubleTensor',
+        'torch.FloatTensor')."""
+        names = {"torch.FloatTensor": np.float32, "torch.DoubleTensor": np.float64,
+                 "torch.HalfTensor": np.float16, "torch.BFloat16Tensor": "bfloat16"}
+        if isinstance(dst_type, str) and dst_type in names:
+            dst_type = names[dst_type]
+        if (dst_type == "bfloat16" or str(dst_type) in ("float16", "bfloat16")
+                or dst_type is np.float16):
+            raise TypeError(f"{type(self).__name__}.type(): jitgrad has no float16 / bfloat16 "
+                            f"(its kernels compute in float32 and float64)")
+        dtype = as_dtype(dst_type)
+        if dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}.type(): only float32 and float64 are "
+                            f"supported (parameters must stay floating point), got {dtype}")
+        for t in list(self.parameters()) + list(self.buffers()):
+            if t.data.dtype != dtype:
+                t.data = t.data.astype(dtype)
+                t._version[0] += 1
+                if t.grad is not None:
+                    t._grad = t._grad.astype(dtype)
+        return self
 
     # ----------------------------------------------------------------- state dicts
     def _state_items(self, prefix="", keep_vars=False):

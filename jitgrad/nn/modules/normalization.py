@@ -1,5 +1,6 @@
-"""LayerNorm, BatchNorm1d and BatchNorm2d with PyTorch's arguments, parameters, buffers and
-state_dict keys (weight, bias, running_mean, running_var, num_batches_tracked)."""
+"""LayerNorm, BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d and RMSNorm
+with PyTorch's arguments, parameters, buffers and state_dict keys (weight, bias, running_mean,
+running_var, num_batches_tracked)."""
 import numpy as np
 
 from ..._grad_mode import no_grad
@@ -9,7 +10,8 @@ from ..parameter import Parameter
 from .linear import _float_dtype
 from .module import Module
 
-__all__ = ["LayerNorm", "BatchNorm1d", "BatchNorm2d"]
+__all__ = ["LayerNorm", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm1d",
+           "InstanceNorm2d", "RMSNorm"]
 
 
 class LayerNorm(Module):
@@ -137,3 +139,111 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, input):
         if input.ndim != 4:
             raise ValueError(f"expected 4D input (got {input.ndim}D input)")
+
+
+class GroupNorm(Module):
+    """Normalise (N, C, *) over groups of C / num_groups channels per sample; per-channel
+    weight ones, bias zeros."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
+                 dtype=None):
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError("num_channels must be divisible by num_groups")
+        self.num_groups = int(num_groups)
+        self.num_channels = int(num_channels)
+        self.eps = eps
+        self.affine = affine
+        d = _float_dtype(dtype, "GroupNorm", device)
+        if affine:
+            self.weight = Parameter(np.ones(self.num_channels, d))
+            self.bias = Parameter(np.zeros(self.num_channels, d))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self):
+        if self.affine:
+            self.weight.data[...] = 1
+            self.bias.data[...] = 0
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class _InstanceNorm(_BatchNorm):
+    """Per-sample, per-channel normalisation over the spatial dims; an unbatched input (one
+    dim fewer) is treated as a batch of one. Running statistics only if track_running_stats
+    (then eval mode uses them)."""
+
+    _spatial = 1
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, device=None, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype)
+
+    def forward(self, input):
+        batched = self._spatial + 2
+        if input.ndim not in (batched - 1, batched):
+            raise ValueError(f"{type(self).__name__}: expected {batched - 1}D (unbatched) or "
+                             f"{batched}D (batched) input, got {input.ndim}D input")
+        unbatched = input.ndim == batched - 1
+        x = input.unsqueeze(0) if unbatched else input
+        if self.affine and x.shape[1] != self.num_features:
+            raise ValueError(f"{type(self).__name__}: expected input's size at dim "
+                             f"{1 - unbatched} to match num_features ({self.num_features}), "
+                             f"but got: {x.shape[1]}.")
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              self.training or not self.track_running_stats,
+                              0.0 if self.momentum is None else self.momentum, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Over (N, C, L) or unbatched (C, L) input."""
+
+    _spatial = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Over (N, C, H, W) or unbatched (C, H, W) input."""
+
+    _spatial = 2
+
+
+class RMSNorm(Module):
+    """x / sqrt(mean(x^2) + eps) * weight over the trailing `normalized_shape` dims; weight
+    ones; eps None means the input dtype's machine epsilon."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None,
+                 dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, (int, np.integer)):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(d) for d in normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        d = _float_dtype(dtype, "RMSNorm", device)
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, d))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            self.weight.data[...] = 1
+
+    def forward(self, x):
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
