@@ -245,6 +245,16 @@ class Tensor:
     def double(self):
         return self.to(np.float64)
 
+    def half(self):
+        """Refused: jitgrad computes in float32 and float64 only (no float16 kernels)."""
+        raise TypeError("Tensor.half(): jitgrad has no float16 (its kernels compute in float32 "
+                        "and float64); use .float() or .double()")
+
+    def bfloat16(self):
+        """Refused: jitgrad computes in float32 and float64 only (no bfloat16 kernels)."""
+        raise TypeError("Tensor.bfloat16(): jitgrad has no bfloat16 (its kernels compute in "
+                        "float32 and float64); use .float() or .double()")
+
     def long(self):
         return self.to(np.int64)
 

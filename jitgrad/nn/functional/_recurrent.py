@@ -168,7 +168,13 @@ def _weight_grads(ctx, need, dgx, dgh, x2, hprev2, w_ih, iw, ib):
             continue
         g = ProductSum(a, b)
         out = ctx.grad_buffer(pos)
-        grads.append(g if out is None else g.dense(out))
+        if out is not None:
+            if pos == ib + 1 and dgh is dgx and type(grads[2]) is np.ndarray:
+                g = out  # one gate-gradient array (LSTM, RNN): db_hh = db_ih
+                np.copyto(g, grads[2])
+            else:
+                g = g.dense(out)
+        grads.append(g)
     return (dx, *grads)
 
 
