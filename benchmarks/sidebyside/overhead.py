@@ -100,7 +100,7 @@ class Overhead(Workload):
     def goals(self, cfg, med):
         out = []
         if "jitgrad" in med and "torch eager" in med:
-            out.append(("jitgrad / torch eager", med["jitgrad"] / med["torch eager"], 1.0))
+            out.append(("jitgrad / torch eager", med["jitgrad"] / med["torch eager"], None))
         if "jitgrad" in med and "NumPy, no autograd (floor)" in med:
             out.append(("jitgrad / NumPy (no autograd)",
                         med["jitgrad"] / med["NumPy, no autograd (floor)"], None))
