@@ -29,30 +29,25 @@ def _chain(a, b, tanh, exp, relu):
     return relu(h).sum()
 
 
-def _jitgrad(kind):
-    import jitgrad as jg
+def _library(name):
+    """(tensor, tanh, exp, relu) of jitgrad or torch, imported only when that row runs."""
+    if name == "jitgrad":
+        import jitgrad as lib
+    else:
+        import torch as lib
+    return lib.tensor, lib.tanh, lib.exp, lib.relu
+
+
+def _autograd(name, kind):
+    tensor, tanh, exp, relu = _library(name)
     A, B = _inputs()
-    a, b = jg.tensor(A, requires_grad=True), jg.tensor(B, requires_grad=True)
+    a, b = tensor(A, requires_grad=True), tensor(B, requires_grad=True)
     if kind == "add":
         return Impl(lambda: a + b, lambda: None, lambda: float("nan"))
 
     def step():
         a.grad = b.grad = None
-        _chain(a, b, jg.tanh, jg.exp, jg.relu).backward()
-    return Impl(step, lambda: None, lambda: float(a.grad.sum()))
-
-
-def _torch(kind):
-    import torch
-    A, B = _inputs()
-    a = torch.tensor(A, requires_grad=True)
-    b = torch.tensor(B, requires_grad=True)
-    if kind == "add":
-        return Impl(lambda: a + b, lambda: None, lambda: float("nan"))
-
-    def step():
-        a.grad = b.grad = None
-        _chain(a, b, torch.tanh, torch.exp, torch.relu).backward()
+        _chain(a, b, tanh, exp, relu).backward()
     return Impl(step, lambda: None, lambda: float(a.grad.sum()))
 
 
@@ -94,7 +89,8 @@ class Overhead(Workload):
 
     def implementations(self, cfg):
         k = cfg["kind"]
-        return [("jitgrad", lambda: _jitgrad(k)), ("torch eager", lambda: _torch(k)),
+        return [("jitgrad", lambda: _autograd("jitgrad", k)),
+                ("torch eager", lambda: _autograd("torch", k)),
                 ("NumPy, no autograd (floor)", lambda: _numpy(k))]
 
     def goals(self, cfg, med):
