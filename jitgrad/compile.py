@@ -5,6 +5,7 @@
     python -m jitgrad.compile --clear    delete jitgrad's cache entries (never anything else)
     python -m jitgrad.compile --prune    delete only entries of stale stamps (old sources)
     python -m jitgrad.compile --ops add,sum   warm up only these op-table ops
+    python -m jitgrad.compile --jobs 1   one process (default: 2 where 2 CPUs are available)
 
 A kernel's specialisations depend on the argument types it is called with, so instead of
 guessing signatures the command runs a small workload through the public API: every case of
@@ -12,6 +13,12 @@ every op in the op table (``jitgrad.testing.all_specs()``), forward and backward
 and float64, plus a small MLP training step. Kernels are found generically (every numba
 dispatcher defined in a ``jitgrad.kernels`` module), and those the workload did not reach are
 listed so a new kernel without a warm-up path shows up.
+
+With ``--jobs 2`` (the default on 2 or more CPUs, cache on) the float64 half of the warm-up runs
+in a second process, compiling into the same cache (concurrent writers are safe: see
+kernels/_jit.py); numba compiles in one thread per process, so on 2 cores this halves the wall
+time of a cold precompile. This process then runs the float64 half too, loading (and so
+checking) what the other one wrote.
 """
 import argparse
 import importlib
@@ -19,6 +26,7 @@ import os
 import pkgutil
 import re
 import shutil
+import subprocess
 import sys
 import time
 
@@ -145,7 +153,25 @@ def _cache_entries(root):
     return out
 
 
-def cmd_compile(ops=None):
+DTYPES = (np.float32, np.float64)
+
+
+def _cpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _second_process(ops, dtype):
+    """Start `python -m jitgrad.compile --worker` warming up `dtype` into the same cache."""
+    cmd = [sys.executable, "-m", "jitgrad.compile", "--worker", np.dtype(dtype).name]
+    if ops is not None:
+        cmd += ["--ops", ",".join(ops)]
+    return subprocess.Popen(cmd)
+
+
+def cmd_compile(ops=None, jobs=None, worker_dtype=None):
     from .kernels import _jit
     t0 = time.perf_counter()
     disps = kernel_dispatchers()
@@ -155,7 +181,21 @@ def cmd_compile(ops=None):
         if unknown:
             print(f"jitgrad: no op-table entry named {', '.join(unknown)}")
             return 2
-    failures = warm_up(ops=ops)
+    if worker_dtype is not None:  # the second process of --jobs 2: report failures only
+        failures = warm_up(dtypes=(np.dtype(worker_dtype).type,), ops=ops)
+        for name, dtype, exc in failures:
+            print(f"jitgrad: warm-up {name} ({dtype}) failed: {type(exc).__name__}: {exc}")
+        return 1 if failures else 0
+    jobs = min(2, _cpus()) if jobs is None else jobs
+    helper = None
+    if jobs > 1 and _jit.CACHE_DIR is not None:
+        helper = _second_process(ops, DTYPES[1])
+    failures = warm_up(dtypes=DTYPES[:1] if helper else DTYPES, ops=ops)
+    if helper is not None:
+        if helper.wait() != 0:
+            print("jitgrad: the second compile process failed (see above); its dtype is "
+                  "warmed up here")
+        failures += warm_up(dtypes=DTYPES[1:], ops=ops)  # loads what it compiled
     elapsed = time.perf_counter() - t0
     nsig = sum(len(d.signatures) for d in disps.values())
     hits = sum(sum(d.stats.cache_hits.values()) for d in disps.values())
@@ -223,12 +263,16 @@ def main(argv=None):
     group.add_argument("--clear", action="store_true", help="delete jitgrad's cache entries")
     group.add_argument("--prune", action="store_true", help="delete stale cache entries only")
     parser.add_argument("--ops", help="comma-separated op-table names: warm up only these ops")
+    parser.add_argument("--jobs", type=int, choices=(1, 2), default=None,
+                        help="compile processes (default: 2 when 2 CPUs are available)")
+    parser.add_argument("--worker", metavar="DTYPE", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.info:
         return cmd_info()
     if args.clear or args.prune:
         return cmd_clear(stale_only=args.prune)
-    return cmd_compile(ops=args.ops.split(",") if args.ops else None)
+    return cmd_compile(ops=args.ops.split(",") if args.ops else None, jobs=args.jobs,
+                       worker_dtype=args.worker)
 
 
 if __name__ == "__main__":

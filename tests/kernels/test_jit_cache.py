@@ -92,9 +92,9 @@ OPS = ["neg", "exp"]
 
 @pytest.fixture(scope="module")
 def compiled_cache(tmp_path_factory):
-    """A cache filled by `python -m jitgrad.compile --ops neg,exp`."""
+    """A cache filled by `python -m jitgrad.compile --ops neg,exp --jobs 1`."""
     cache = tmp_path_factory.mktemp("compiled") / "cache"
-    proc = _run(["-m", "jitgrad.compile", "--ops", ",".join(OPS)], _env(cache))
+    proc = _run(["-m", "jitgrad.compile", "--ops", ",".join(OPS), "--jobs", "1"], _env(cache))
     assert "specialisations ready" in proc.stdout and str(cache) in proc.stdout
     return cache, proc.stdout
 
@@ -111,6 +111,23 @@ def test_compile_command_fills_the_cache_for_later_processes(compiled_cache):
     """ % OPS)
     misses, hits = map(int, _run(["-c", code], _env(cache)).stdout.split())
     assert misses == 0 and hits > 0
+
+
+def test_two_compile_processes_fill_one_cache(tmp_path):
+    """--jobs 2: the float64 half compiles in a second process into the same cache; this
+    process then loads it (so the report counts loads), and a later process compiles nothing."""
+    cache = tmp_path / "cache"
+    report = _run(["-m", "jitgrad.compile", "--ops", ",".join(OPS), "--jobs", "2"],
+                  _env(cache)).stdout
+    assert "specialisations ready" in report and "failed" not in report
+    assert "(0 loaded from cache," not in report   # the float64 half came from the other one
+    code = textwrap.dedent("""
+        from jitgrad.compile import kernel_dispatchers, warm_up
+        assert not warm_up(ops=%r)
+        d = kernel_dispatchers().values()
+        print(sum(sum(x.stats.cache_misses.values()) for x in d))
+    """ % OPS)
+    assert int(_run(["-c", code], _env(cache)).stdout) == 0
 
 
 def test_compile_info_and_clear(compiled_cache, tmp_path):
