@@ -163,12 +163,35 @@ def _cpus():
         return os.cpu_count() or 1
 
 
+_SIGS_TAG = "@@jitgrad-compile-signatures@@"
+
+
+def _signatures(disps):
+    """{(kernel name, signature)} compiled or loaded in this process."""
+    return {(n, str(sig)) for n, d in disps.items() for sig in d.signatures}
+
+
 def _second_process(ops, dtype):
     """Start `python -m jitgrad.compile --worker` warming up `dtype` into the same cache."""
     cmd = [sys.executable, "-m", "jitgrad.compile", "--worker", np.dtype(dtype).name]
     if ops is not None:
         cmd += ["--ops", ",".join(ops)]
-    return subprocess.Popen(cmd)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+
+
+def _worker_report(proc):
+    """(the second process's {(kernel, signature)}, its compile count); its other output is
+    passed on (failures)."""
+    out, _ = proc.communicate()
+    sigs, misses = set(), 0
+    for line in out.splitlines():
+        if line.startswith(_SIGS_TAG):
+            misses, *pairs = line[len(_SIGS_TAG):].split("\t")
+            misses = int(misses)
+            sigs = {tuple(p.split("|", 1)) for p in pairs}
+        else:
+            print(line)
+    return sigs, misses
 
 
 def cmd_compile(ops=None, jobs=None, worker_dtype=None):
@@ -181,29 +204,39 @@ def cmd_compile(ops=None, jobs=None, worker_dtype=None):
         if unknown:
             print(f"jitgrad: no op-table entry named {', '.join(unknown)}")
             return 2
-    if worker_dtype is not None:  # the second process of --jobs 2: report failures only
+    if worker_dtype is not None:  # the second process of --jobs 2: failures, then what it made
         failures = warm_up(dtypes=(np.dtype(worker_dtype).type,), ops=ops)
         for name, dtype, exc in failures:
             print(f"jitgrad: warm-up {name} ({dtype}) failed: {type(exc).__name__}: {exc}")
+        misses = sum(sum(d.stats.cache_misses.values()) for d in disps.values())
+        print(_SIGS_TAG + "\t".join([str(misses)] +
+                                     [f"{n}|{sig}" for n, sig in sorted(_signatures(disps))]))
         return 1 if failures else 0
     jobs = min(2, _cpus()) if jobs is None else jobs
     helper = None
     if jobs > 1 and _jit.CACHE_DIR is not None:
         helper = _second_process(ops, DTYPES[1])
     failures = warm_up(dtypes=DTYPES[:1] if helper else DTYPES, ops=ops)
+    other, other_misses = set(), 0
     if helper is not None:
-        if helper.wait() != 0:
+        other, other_misses = _worker_report(helper)
+        if helper.returncode != 0:
             print("jitgrad: the second compile process failed (see above); its dtype is "
                   "warmed up here")
         failures += warm_up(dtypes=DTYPES[1:], ops=ops)  # loads what it compiled
     elapsed = time.perf_counter() - t0
-    nsig = sum(len(d.signatures) for d in disps.values())
+    # what both processes made (a kernel inlined into a cached caller has no signature of its
+    # own here, but the other process compiled it)
+    sigs = _signatures(disps) | other
+    nsig = len(sigs)
     hits = sum(sum(d.stats.cache_hits.values()) for d in disps.values())
-    misses = sum(sum(d.stats.cache_misses.values()) for d in disps.values())
-    unreached = sorted(n for n, d in disps.items() if not d.signatures)
+    misses = sum(sum(d.stats.cache_misses.values()) for d in disps.values()) + other_misses
+    reached = {n for n, _ in sigs}
+    unreached = sorted(n for n in disps if n not in reached)
     print(f"jitgrad: {len(disps) - len(unreached)} of {len(disps)} kernels, {nsig} "
           f"specialisations ready in {elapsed:.1f} s "
-          f"({hits} loaded from cache, {misses} compiled)")
+          f"({hits} loaded from cache, {misses} compiled"
+          + (", in 2 processes)" if helper is not None else ")"))
     if _jit.CACHE_DIR is None:
         print("jitgrad: the kernel cache is off (JITGRAD_DISABLE_CACHE set or no writable "
               "location): nothing was saved for later processes")
