@@ -5,6 +5,8 @@ Arrays are flat C-contiguous views; a (m, n) matrix is m rows of length n. The a
 int code branched on outside the inner loop, so one compiled kernel per dtype serves them all.
 The activations are kernels/_math.py's (the same scalar code as F.relu / F.tanh / F.sigmoid).
 """
+import numpy as np
+
 from . import _math
 from ._jit import kernel
 
@@ -14,23 +16,26 @@ ACT_NONE, ACT_RELU, ACT_TANH, ACT_SIGMOID = range(4)
 
 @kernel
 def bias_act_forward(act, y, b, n):
-    """y[i, j] = act(y[i, j] + b[j]) in place (b of size 0 means no bias)."""
+    """y[i, j] = act(y[i, j] + b[j]) in place, one pass (b of size 0 means no bias)."""
     m = y.size // n if n > 0 else 0
-    has_b = b.size > 0
+    # Without a bias, add zeros anyway: an in-place `y = relu(y)` lets LLVM drop the store
+    # where y > 0 and vectorise the rest as masked stores (vmaskmovps), which on Zen 3 took
+    # 82 us for 131k floats against 16 us for the same loop with a bias (micro-benchmark, quiet).
+    bias = b if b.size > 0 else np.zeros(n, y.dtype)
     for i in range(m):
-        o = i * n
-        if has_b:
-            for j in range(n):
-                y[o + j] += b[j]
+        row = y[i * n:(i + 1) * n]
         if act == ACT_RELU:
             for j in range(n):
-                y[o + j] = _math.relu(y[o + j])
+                row[j] = _math.relu(row[j] + bias[j])
         elif act == ACT_TANH:
             for j in range(n):
-                y[o + j] = _math.tanh(y[o + j])
+                row[j] = _math.tanh(row[j] + bias[j])
         elif act == ACT_SIGMOID:
             for j in range(n):
-                y[o + j] = _math.sigmoid(y[o + j])
+                row[j] = _math.sigmoid(row[j] + bias[j])
+        else:
+            for j in range(n):
+                row[j] += bias[j]
 
 
 @kernel
