@@ -69,12 +69,18 @@ def same_dtype(op, names, arrays):
 
 def shape(op, name, x, expected):
     """x.shape must equal `expected` (a tuple; None entries match any size)."""
-    got = tuple(x.shape)
-    if len(got) != len(expected) or any(e is not None and e != g
-                                        for e, g in zip(expected, got)):
-        want = "(" + ", ".join("*" if e is None else str(e) for e in expected) + \
-               ("," if len(expected) == 1 else "") + ")"
-        raise ValueError(f"{op}(): argument '{name}' expected shape {want}, got {got}")
+    got = x.shape
+    if got == expected:
+        return
+    if len(got) == len(expected):
+        for e, g in zip(expected, got):
+            if e is not None and e != g:
+                break
+        else:
+            return
+    want = "(" + ", ".join("*" if e is None else str(e) for e in expected) + \
+           ("," if len(expected) == 1 else "") + ")"
+    raise ValueError(f"{op}(): argument '{name}' expected shape {want}, got {tuple(got)}")
 
 
 def ndim(op, name, x, allowed):

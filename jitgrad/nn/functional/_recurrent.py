@@ -26,10 +26,10 @@ w_hh (G*H, H), biases (G*H,), with G = 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r,
 import sys
 import threading
 
-import numba
 import numpy as np
 
 from ... import _check as C
+from ..._threads import numba_threads, set_numba_threads
 from ...autograd.function import Function
 from ...autograd.product_sum import ProductSum
 from ...kernels import linear as KL
@@ -48,16 +48,17 @@ _GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 def _one_thread(size):
     """numba on one thread for steps below K.PAR_MIN elements (see kernels/recurrent.py);
     returns the count to restore (None: unchanged)."""
-    nt = numba.get_num_threads()
-    if nt > 1 and size < K.PAR_MIN:
-        numba.set_num_threads(1)
-        return nt
+    if size < K.PAR_MIN:
+        nt = numba_threads()
+        if nt > 1:
+            set_numba_threads(1)
+            return nt
     return None
 
 
 def _restore(nt):
     if nt is not None:
-        numba.set_num_threads(nt)
+        set_numba_threads(nt)
 
 
 # ----------------------------------------------------------------------------- buffers
