@@ -10,7 +10,13 @@ float32 buffers are updated with float32 math, as torch's fused kernels do.
 Measured (2 cores, 1M float32, see benchmarks/sidebyside/optim.py): slicing each run into blocks
 and updating blocks with a plain loop over the *slices* vectorises and reaches the 4R/3W memory
 bound; a ``prange(lo, hi)`` indexing the whole buffer with an offset did not vectorise (3.5x
-slower). Runs shorter than BLOCK go serial: thread launch (~4 us) loses below ~16k elements.
+slower). Runs shorter than PAR_MIN go serial. In a training step numpy's OpenBLAS workers are
+still spinning from the last GEMM (they busy-wait ~0.1 s before sleeping) and hold the second
+core, so a second numba thread buys nothing there: Adam right after a GEMM took 237 us serial
+against 268 us on two threads at 262k elements, 426 against 467 at 524k, 1066 against 1089 at
+1M; with BLAS idle two threads win from ~128k (111 against 162 us at 262k, 395 against 753 at
+1M). PAR_MIN = 2^19 keeps the optimizer of a model up to ~0.5M parameters serial (the MLP of
+benchmarks/sidebyside/mlp.py: 235k) and a lone 1M-element step parallel.
 """
 import numpy as np
 from numba import prange
@@ -18,6 +24,7 @@ from numba import prange
 from ._jit import kernel
 
 BLOCK = 16384
+PAR_MIN = 1 << 19
 
 # clip-norm op codes
 NORM_P, NORM_1, NORM_2, NORM_INF, NORM_NEGINF, NORM_0 = range(6)
@@ -52,7 +59,7 @@ def sgd_step(p, g, buf, seg, hs, use_buf, nesterov):
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
         nb = (hi - lo + BLOCK - 1) // BLOCK
-        if nb <= 1:
+        if hi - lo < PAR_MIN:
             _sgd_block(p[lo:hi], g[lo:hi], buf[lo:hi], h, use_buf, nesterov)
         else:
             for b in prange(nb):
@@ -96,7 +103,7 @@ def adam_step(p, g, m, v, vmax, seg, hs, amsgrad):
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
         nb = (hi - lo + BLOCK - 1) // BLOCK
-        if nb <= 1:
+        if hi - lo < PAR_MIN:
             _adam_block(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi],
                         vmax[lo:hi], h, amsgrad)
         else:
@@ -136,7 +143,7 @@ def rmsprop_step(p, g, sq, gavg, buf, seg, hs, centered, use_buf):
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
         nb = (hi - lo + BLOCK - 1) // BLOCK
-        if nb <= 1:
+        if hi - lo < PAR_MIN:
             _rmsprop_block(p[lo:hi], g[lo:hi], sq[lo:hi], gavg[lo:hi],
                            buf[lo:hi], h, centered, use_buf)
         else:
@@ -166,7 +173,7 @@ def adagrad_step(p, g, acc, seg, hs):
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
         nb = (hi - lo + BLOCK - 1) // BLOCK
-        if nb <= 1:
+        if hi - lo < PAR_MIN:
             _adagrad_block(p[lo:hi], g[lo:hi], acc[lo:hi], h)
         else:
             for b in prange(nb):
@@ -197,7 +204,7 @@ def adamax_step(p, g, m, u, seg, hs):
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
         nb = (hi - lo + BLOCK - 1) // BLOCK
-        if nb <= 1:
+        if hi - lo < PAR_MIN:
             _adamax_block(p[lo:hi], g[lo:hi], m[lo:hi], u[lo:hi], h)
         else:
             for b in prange(nb):
@@ -231,7 +238,7 @@ def nadam_step(p, g, m, v, seg, hs):
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
         nb = (hi - lo + BLOCK - 1) // BLOCK
-        if nb <= 1:
+        if hi - lo < PAR_MIN:
             _nadam_block(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], h)
         else:
             for b in prange(nb):
@@ -258,7 +265,7 @@ def lion_step(p, g, m, seg, hs):
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
         nb = (hi - lo + BLOCK - 1) // BLOCK
-        if nb <= 1:
+        if hi - lo < PAR_MIN:
             _lion_block(p[lo:hi], g[lo:hi], m[lo:hi], h)
         else:
             for b in prange(nb):
@@ -289,7 +296,7 @@ def adadelta_step(p, g, v, u, seg, hs):
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
         nb = (hi - lo + BLOCK - 1) // BLOCK
-        if nb <= 1:
+        if hi - lo < PAR_MIN:
             _adadelta_block(p[lo:hi], g[lo:hi], v[lo:hi], u[lo:hi], h)
         else:
             for b in prange(nb):
@@ -331,7 +338,7 @@ def radam_step(p, g, m, v, seg, hs):
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
         nb = (hi - lo + BLOCK - 1) // BLOCK
-        if nb <= 1:
+        if hi - lo < PAR_MIN:
             _radam_block(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], h)
         else:
             for b in prange(nb):
@@ -368,7 +375,7 @@ def asgd_step(p, g, ax, seg, hs):
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
         nb = (hi - lo + BLOCK - 1) // BLOCK
-        if nb <= 1:
+        if hi - lo < PAR_MIN:
             _asgd_block(p[lo:hi], g[lo:hi], ax[lo:hi], h)
         else:
             for b in prange(nb):
@@ -404,7 +411,7 @@ def rprop_step(p, g, prev, ss, seg, hs):
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
         nb = (hi - lo + BLOCK - 1) // BLOCK
-        if nb <= 1:
+        if hi - lo < PAR_MIN:
             _rprop_block(p[lo:hi], g[lo:hi], prev[lo:hi], ss[lo:hi], h)
         else:
             for b in prange(nb):

@@ -597,3 +597,27 @@ def test_many_tensors_match_one_tensor():
         o2.step()
     np.testing.assert_array_equal(np.concatenate([t.data for t in many]), one.data)
     assert math.isfinite(float(one.data.sum()))
+
+
+@pytest.mark.parametrize("name,kw", list({n: kw for n, _, kw in reversed(CASES)}.items()))
+def test_parallel_runs_match_serial_runs(name, kw):
+    """A run of at least PAR_MIN elements is updated by parallel blocks, shorter runs serially
+    (kernels/optim.py): the same values as two groups below PAR_MIN must end equal to float32
+    rounding (a vector loop body and its scalar remainder may round one element differently)."""
+    from jitgrad.kernels.optim import PAR_MIN
+    n = PAR_MIN + 4099
+    rng = np.random.default_rng(5)
+    v = rng.standard_normal(n).astype(np.float32)
+    gs = [rng.standard_normal(n).astype(np.float32) for _ in range(3)]
+    one = jg.tensor(v.copy(), requires_grad=True)
+    halves = [jg.tensor(c.copy(), requires_grad=True) for c in np.array_split(v, 2)]
+    cls = getattr(jo, name)
+    o1, o2 = cls([one], **kw), cls([{"params": [t]} for t in halves], **kw)
+    for g in gs:
+        one.grad = g.copy()
+        for t, c in zip(halves, np.array_split(g, 2)):
+            t.grad = c.copy()
+        o1.step()
+        o2.step()
+    np.testing.assert_allclose(np.concatenate([t.data for t in halves]), one.data, rtol=3e-7,
+                               atol=1e-30)
