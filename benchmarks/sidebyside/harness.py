@@ -8,6 +8,7 @@ Run it through ``python benchmarks/compare.py`` (see that file for what is measu
 """
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -19,6 +20,9 @@ def _parse_args(argv=None, doc=None):
     ap.add_argument("--threads", type=int, default=2, help="threads for jitgrad, BLAS, torch")
     ap.add_argument("--quick", action="store_true", help="fewer and shorter blocks (smoke run)")
     ap.add_argument("--workload", action="append", help="run only these workloads (repeatable)")
+    ap.add_argument("--config", action="append",
+                    help="run only the configurations whose title matches this regular "
+                         "expression (repeatable), e.g. --workload optim --config '^Adam '")
     ap.add_argument("--repeats", type=int, default=None, help="timed rounds, >= 7 (default 9, quick 7)")
     ap.add_argument("--block", type=float, default=None,
                     help="seconds per timed block (default 0.15, quick 0.04)")
@@ -339,8 +343,14 @@ def _measure_solo(w, cfg, args):
     return res, skipped, losses
 
 
+def _chosen(w, args):
+    """The workload's configurations, filtered by --config."""
+    return [c for c in w.configs()
+            if not args.config or any(re.search(rx, c["title"]) for rx in args.config)]
+
+
 def run_workload(w, args):
-    for cfg in w.configs():
+    for cfg in _chosen(w, args):
         measure_fn = _measure_solo if args.mode == "solo" else _measure_inprocess
         res, skipped, losses = measure_fn(w, cfg, args)
         base = next(iter(res.values()))["median"] if res else 1.0
@@ -439,7 +449,7 @@ def profile(args):
         return r
     for name in args.workload or list(WORKLOADS):
         w = WORKLOADS[name](args)
-        for cfg in w.configs():
+        for cfg in _chosen(w, args):
             for label, factory in w.implementations(cfg):
                 if not label.startswith("jitgrad"):
                     continue
