@@ -171,17 +171,23 @@ def _record(ctx, args, needs, outputs):
     ctx.next = edges
     ctx.in_meta = meta
     if ctx._saved:
-        ctx._versions = [_version_of(s, args, outputs) for s in ctx._saved]
+        ctx._versions = _versions_of(ctx._saved, args, outputs)
 
 
-def _version_of(array, args, outputs):
-    for t in outputs:
-        if t.data is array:
-            return (t._version, t._version[0])
-    for t in args:
-        if isinstance(t, Tensor) and t.data is array:
-            return (t._version, t._version[0])
-    return (None, 0)
+def _versions_of(saved, args, outputs):
+    """(version counter, version now) of the Tensor holding each saved array: an output first,
+    else the first argument holding it; (None, 0) for arrays no Tensor holds."""
+    owner = {}
+    for t in reversed(args):
+        if isinstance(t, Tensor):
+            owner[id(t.data)] = t
+    for t in reversed(outputs):
+        owner[id(t.data)] = t
+    versions = []
+    for array in saved:
+        t = owner.get(id(array))
+        versions.append((None, 0) if t is None else (t._version, t._version[0]))
+    return versions
 
 
 def _view_source(args):
