@@ -434,19 +434,64 @@ def _import_peers(args):
     return jg
 
 
+class _Timers:
+    """Wall-time accumulators wrapped around numpy.matmul and every kernel dispatcher that
+    jitgrad's modules hold (``from ..kernels import x as K`` then ``K.f(...)``, or a name imported
+    from a kernels module): ``install()`` swaps the wrappers in, ``remove()`` puts the originals
+    back. Wrapping costs ~0.3 us a call, counted in the rest of the step."""
+
+    def __init__(self):
+        import importlib
+        import pkgutil
+        import numpy as np
+        from numba.core.registry import CPUDispatcher
+        import jitgrad.kernels as kernels
+        self.np = np
+        named = {}
+        for info in pkgutil.iter_modules(kernels.__path__):
+            mod = importlib.import_module("jitgrad.kernels." + info.name)
+            for k, v in vars(mod).items():
+                if isinstance(v, CPUDispatcher) and v.__module__ == mod.__name__:
+                    named[id(v)] = (f"{info.name}.{k}", v)
+        self.t, self.n = {}, {}
+        self.swaps = []  # (namespace, attribute, original, wrapper)
+        for modname, mod in list(sys.modules.items()):
+            if mod is None or not (modname == "jitgrad" or modname.startswith("jitgrad.")):
+                continue
+            for k, v in list(vars(mod).items()):
+                if id(v) in named:
+                    self.swaps.append((mod, k, v, self._wrap(named[id(v)][0], v)))
+        self.swaps.append((np, "matmul", np.matmul, self._wrap("numpy.matmul (BLAS)", np.matmul)))
+
+    def _wrap(self, name, f):
+        t, n = self.t, self.n
+        t[name], n[name] = 0.0, 0
+
+        def timed(*a, **k):
+            t0 = time.perf_counter()
+            r = f(*a, **k)
+            t[name] += time.perf_counter() - t0
+            n[name] += 1
+            return r
+        return timed
+
+    def install(self):
+        for k in self.t:
+            self.t[k], self.n[k] = 0.0, 0
+        for ns, attr, _, wrapper in self.swaps:
+            setattr(ns, attr, wrapper)
+
+    def remove(self):
+        for ns, attr, original, _ in self.swaps:
+            setattr(ns, attr, original)
+
+
 def profile(args):
-    """Split each jitgrad row's step time into numpy.matmul (BLAS GEMMs) and the rest."""
-    import numpy as np
+    """Split each jitgrad row's step time into numpy.matmul (BLAS GEMMs), each kernel, and the
+    rest (Python, allocation, NumPy calls), medians over the timed rounds, in this process."""
     import jitgrad as jg
     jg.set_num_threads(args.threads)
-    real, acc = np.matmul, {"t": 0.0, "n": 0}
-
-    def timed(*a, **k):
-        t0 = time.perf_counter()
-        r = real(*a, **k)
-        acc["t"] += time.perf_counter() - t0
-        acc["n"] += 1
-        return r
+    timers = _Timers()
     for name in args.workload or list(WORKLOADS):
         w = WORKLOADS[name](args)
         for cfg in _chosen(w, args):
@@ -455,21 +500,25 @@ def profile(args):
                     continue
                 im = factory()
                 n = _calibrate(im, args.block)
-                steps, gemms = [], []
+                steps, parts = [], {}
                 for _ in range(args.repeats):
                     im.reset()
-                    np.matmul = timed
-                    acc["t"], acc["n"] = 0.0, 0
+                    timers.install()
                     t0 = time.perf_counter()
                     for _ in range(n):
                         im.step()
                     steps.append((time.perf_counter() - t0) / n)
-                    np.matmul = real
-                    gemms.append(acc["t"] / n)
-                st, gm = statistics.median(steps), statistics.median(gemms)
-                print(f"{cfg['title']}\n  {label}: step {fmt_time(st)}, inside numpy.matmul "
-                      f"{fmt_time(gm)} ({acc['n'] // n} calls, {gm / st:.0%}), everything "
-                      f"else {fmt_time(st - gm)}")
+                    timers.remove()
+                    for k, v in timers.t.items():
+                        parts.setdefault(k, []).append((v / n, timers.n[k] / n))
+                st = statistics.median(steps)
+                print(f"{cfg['title']}\n  {label}: step {fmt_time(st)}")
+                rows = sorted(((statistics.median(v[0] for v in p), p[-1][1], k)
+                               for k, p in parts.items() if p[-1][1]), reverse=True)
+                for t, calls, k in rows:
+                    print(f"    {k:42s} {fmt_time(t):>10s} {t / st:5.0%}  ({calls:g} calls)")
+                rest = st - sum(t for t, _, _ in rows)
+                print(f"    {'everything else':42s} {fmt_time(rest):>10s} {rest / st:5.0%}")
 
 
 def main(argv=None, doc=None):
