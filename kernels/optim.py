@@ -58,10 +58,10 @@ def sgd_step(p, g, buf, seg, hs, use_buf, nesterov):
     """SGD with momentum / dampening / nesterov / weight decay over the runs in seg."""
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
-        nb = (hi - lo + BLOCK - 1) // BLOCK
         if hi - lo < PAR_MIN:
             _sgd_block(p[lo:hi], g[lo:hi], buf[lo:hi], h, use_buf, nesterov)
         else:
+            nb = (hi - lo + BLOCK - 1) // BLOCK
             for b in prange(nb):
                 a = lo + b * BLOCK
                 e = min(a + BLOCK, hi)
@@ -102,11 +102,11 @@ def adam_step(p, g, m, v, vmax, seg, hs, amsgrad):
     """Adam / AdamW (coupled weight decay via h[0], decoupled via h[2]) over the runs in seg."""
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
-        nb = (hi - lo + BLOCK - 1) // BLOCK
         if hi - lo < PAR_MIN:
             _adam_block(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi],
                         vmax[lo:hi], h, amsgrad)
         else:
+            nb = (hi - lo + BLOCK - 1) // BLOCK
             for b in prange(nb):
                 a = lo + b * BLOCK
                 e = min(a + BLOCK, hi)
@@ -142,11 +142,11 @@ def rmsprop_step(p, g, sq, gavg, buf, seg, hs, centered, use_buf):
     """RMSprop (centered, momentum, weight decay) over the runs in seg."""
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
-        nb = (hi - lo + BLOCK - 1) // BLOCK
         if hi - lo < PAR_MIN:
             _rmsprop_block(p[lo:hi], g[lo:hi], sq[lo:hi], gavg[lo:hi],
                            buf[lo:hi], h, centered, use_buf)
         else:
+            nb = (hi - lo + BLOCK - 1) // BLOCK
             for b in prange(nb):
                 a = lo + b * BLOCK
                 e = min(a + BLOCK, hi)
@@ -172,10 +172,10 @@ def adagrad_step(p, g, acc, seg, hs):
     """Adagrad over the runs in seg."""
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
-        nb = (hi - lo + BLOCK - 1) // BLOCK
         if hi - lo < PAR_MIN:
             _adagrad_block(p[lo:hi], g[lo:hi], acc[lo:hi], h)
         else:
+            nb = (hi - lo + BLOCK - 1) // BLOCK
             for b in prange(nb):
                 a = lo + b * BLOCK
                 e = min(a + BLOCK, hi)
@@ -203,10 +203,10 @@ def adamax_step(p, g, m, u, seg, hs):
     """Adamax over the runs in seg."""
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
-        nb = (hi - lo + BLOCK - 1) // BLOCK
         if hi - lo < PAR_MIN:
             _adamax_block(p[lo:hi], g[lo:hi], m[lo:hi], u[lo:hi], h)
         else:
+            nb = (hi - lo + BLOCK - 1) // BLOCK
             for b in prange(nb):
                 a = lo + b * BLOCK
                 e = min(a + BLOCK, hi)
@@ -237,10 +237,10 @@ def nadam_step(p, g, m, v, seg, hs):
     """NAdam over the runs in seg."""
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
-        nb = (hi - lo + BLOCK - 1) // BLOCK
         if hi - lo < PAR_MIN:
             _nadam_block(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], h)
         else:
+            nb = (hi - lo + BLOCK - 1) // BLOCK
             for b in prange(nb):
                 a = lo + b * BLOCK
                 e = min(a + BLOCK, hi)
@@ -264,10 +264,10 @@ def lion_step(p, g, m, seg, hs):
     """Lion over the runs in seg."""
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
-        nb = (hi - lo + BLOCK - 1) // BLOCK
         if hi - lo < PAR_MIN:
             _lion_block(p[lo:hi], g[lo:hi], m[lo:hi], h)
         else:
+            nb = (hi - lo + BLOCK - 1) // BLOCK
             for b in prange(nb):
                 a = lo + b * BLOCK
                 e = min(a + BLOCK, hi)
@@ -295,10 +295,10 @@ def adadelta_step(p, g, v, u, seg, hs):
     """Adadelta over the runs in seg."""
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
-        nb = (hi - lo + BLOCK - 1) // BLOCK
         if hi - lo < PAR_MIN:
             _adadelta_block(p[lo:hi], g[lo:hi], v[lo:hi], u[lo:hi], h)
         else:
+            nb = (hi - lo + BLOCK - 1) // BLOCK
             for b in prange(nb):
                 a = lo + b * BLOCK
                 e = min(a + BLOCK, hi)
@@ -337,10 +337,10 @@ def radam_step(p, g, m, v, seg, hs):
     """RAdam (coupled weight decay via h[0], decoupled via h[2]) over the runs in seg."""
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
-        nb = (hi - lo + BLOCK - 1) // BLOCK
         if hi - lo < PAR_MIN:
             _radam_block(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], h)
         else:
+            nb = (hi - lo + BLOCK - 1) // BLOCK
             for b in prange(nb):
                 a = lo + b * BLOCK
                 e = min(a + BLOCK, hi)
@@ -374,10 +374,10 @@ def asgd_step(p, g, ax, seg, hs):
     """ASGD over the runs in seg."""
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
-        nb = (hi - lo + BLOCK - 1) // BLOCK
         if hi - lo < PAR_MIN:
             _asgd_block(p[lo:hi], g[lo:hi], ax[lo:hi], h)
         else:
+            nb = (hi - lo + BLOCK - 1) // BLOCK
             for b in prange(nb):
                 a = lo + b * BLOCK
                 e = min(a + BLOCK, hi)
@@ -410,10 +410,10 @@ def rprop_step(p, g, prev, ss, seg, hs):
     """Rprop over the runs in seg."""
     for s in range(seg.shape[0]):
         lo, hi, h = seg[s, 0], seg[s, 1], hs[s]
-        nb = (hi - lo + BLOCK - 1) // BLOCK
         if hi - lo < PAR_MIN:
             _rprop_block(p[lo:hi], g[lo:hi], prev[lo:hi], ss[lo:hi], h)
         else:
+            nb = (hi - lo + BLOCK - 1) // BLOCK
             for b in prange(nb):
                 a = lo + b * BLOCK
                 e = min(a + BLOCK, hi)

@@ -441,26 +441,17 @@ class _Timers:
     back. Wrapping costs ~0.3 us a call, counted in the rest of the step."""
 
     def __init__(self):
-        import importlib
-        import pkgutil
         import numpy as np
-        from numba.core.registry import CPUDispatcher
-        import jitgrad.kernels as kernels
-        self.np = np
-        named = {}
-        for info in pkgutil.iter_modules(kernels.__path__):
-            mod = importlib.import_module("jitgrad.kernels." + info.name)
-            for k, v in vars(mod).items():
-                if isinstance(v, CPUDispatcher) and v.__module__ == mod.__name__:
-                    named[id(v)] = (f"{info.name}.{k}", v)
+        from jitgrad.compile import kernel_dispatchers
+        names = {id(d): name for name, d in kernel_dispatchers().items()}
         self.t, self.n = {}, {}
         self.swaps = []  # (namespace, attribute, original, wrapper)
         for modname, mod in list(sys.modules.items()):
             if mod is None or not (modname == "jitgrad" or modname.startswith("jitgrad.")):
                 continue
             for k, v in list(vars(mod).items()):
-                if id(v) in named:
-                    self.swaps.append((mod, k, v, self._wrap(named[id(v)][0], v)))
+                if id(v) in names:
+                    self.swaps.append((mod, k, v, self._wrap(names[id(v)], v)))
         self.swaps.append((np, "matmul", np.matmul, self._wrap("numpy.matmul (BLAS)", np.matmul)))
 
     def _wrap(self, name, f):
