@@ -78,7 +78,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
     ready = [n for n in root_nodes if id(n) not in deps]
     direct_leaves.ids = direct
     try:
-        _propagate(ready, grads, deps, capture, retain_graph)
+        with product_sum.sharing():
+            _propagate(ready, grads, deps, capture, retain_graph)
     finally:
         direct_leaves.ids = ()
     if capture is None:

@@ -115,3 +115,24 @@ def test_a_wrong_shape_product_sum_is_refused(data):
 
     with pytest.raises(RuntimeError, match="invalid gradient at index 0.*ProductSum"):
         Bad.apply(jg.tensor(w, requires_grad=True)).backward()
+
+
+def test_leaves_fed_by_the_same_terms_concatenate_them_once(data, monkeypatch):
+    from jitgrad.autograd import product_sum
+    x, w, b = data
+    seen = []
+    real = np.concatenate
+
+    def counting(arrays, *args, **kw):
+        seen.append(len(arrays))
+        return real(arrays, *args, **kw)
+    monkeypatch.setattr(product_sum.np, "concatenate", counting)
+    W, B = jg.tensor(w, requires_grad=True), jg.tensor(b, requires_grad=True)
+    _loop(jg.tensor(x), W, B, 6).backward()
+    monkeypatch.undo()
+    # dW = sum g_t.T @ h_t and dB = sum g_t share the g terms: g once, h once (not g twice)
+    assert seen == [6, 6]
+    assert product_sum._shared.memo is None  # nothing kept after the pass
+    dw, db = _reference(x, w, b, 6)
+    np.testing.assert_allclose(W.grad, dw, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(B.grad, db, rtol=1e-10, atol=1e-12)
