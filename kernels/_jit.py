@@ -268,3 +268,16 @@ def kernel(fn=None, *, parallel=False, inline="never"):
             PARALLEL_KERNELS.append((f, disp))
         return disp
     return wrap(fn) if fn is not None else wrap
+
+
+def c_callback(f, signature, *, parallel=False):
+    """A C-callable function (numba cfunc) of `f` with the kernels' options and cache; compiled
+    or loaded when this is called, so any foreign symbols it names can be registered first."""
+    from numba.core import sigutils
+    from numba.core.ccallback import CFunc
+    cf = CFunc(f, sigutils.normalize_signature(signature), locals={},
+               options=dict(nogil=True, error_model="numpy", parallel=parallel))
+    if CACHE_DIR is not None:
+        cf._cache = _KernelsCache(f)
+    cf.compile()
+    return cf

@@ -10,13 +10,11 @@ float32 buffers are updated with float32 math, as torch's fused kernels do.
 Measured (2 cores, 1M float32, see benchmarks/sidebyside/optim.py): slicing each run into blocks
 and updating blocks with a plain loop over the *slices* vectorises and reaches the 4R/3W memory
 bound; a ``prange(lo, hi)`` indexing the whole buffer with an offset did not vectorise (3.5x
-slower). Runs shorter than PAR_MIN go serial. In a training step numpy's OpenBLAS workers are
-still spinning from the last GEMM (they busy-wait ~0.1 s before sleeping) and hold the second
-core, so a second numba thread buys nothing there: Adam right after a GEMM took 237 us serial
-against 268 us on two threads at 262k elements, 426 against 467 at 524k, 1066 against 1089 at
-1M; with BLAS idle two threads win from ~128k (111 against 162 us at 262k, 395 against 753 at
-1M). PAR_MIN = 2^19 keeps the optimizer of a model up to ~0.5M parameters serial (the MLP of
-benchmarks/sidebyside/mlp.py: 235k) and a lone 1M-element step parallel.
+slower). Runs shorter than PAR_MIN go serial: with BLAS jobs on numba's pool
+(jitgrad/_blas_pool.py) two threads won from 64k elements right after a GEMM (38 against 54 us
+at 64k, 79 against 124 at 262k). Without that pool OpenBLAS's spinning threads hold the second
+core after a GEMM and the optimizer runs smaller updates on one thread
+(jitgrad/optim/optimizer.py SERIAL_BELOW).
 """
 import numpy as np
 from numba import prange
@@ -24,7 +22,7 @@ from numba import prange
 from ._jit import kernel
 
 BLOCK = 16384
-PAR_MIN = 1 << 19
+PAR_MIN = 1 << 16
 
 # clip-norm op codes
 NORM_P, NORM_1, NORM_2, NORM_INF, NORM_NEGINF, NORM_0 = range(6)

@@ -1,4 +1,5 @@
-"""Thread policy: OpenMP workers wait passively, or numba kernels stay on one thread.
+"""Thread policy: BLAS on numba's pool with a bounded spin, else OpenMP workers wait passively,
+or numba kernels stay on one thread.
 
 Each case runs in a fresh interpreter, because libgomp reads its wait policy once, when loaded.
 """
@@ -19,6 +20,7 @@ import jitgrad as jg
 from jitgrad import _threads as threads
 jg.set_num_threads(2)
 print(json.dumps({"policy": os.environ.get("OMP_WAIT_POLICY"), "spin": threads._workers_spin,
+                  "spincount": os.environ.get("GOMP_SPINCOUNT"), "pool": jg._blas_pool.active,
                   "numba": numba.get_num_threads(), "jg": jg.get_num_threads(),
                   "max": numba.config.NUMBA_NUM_THREADS}))
 """
@@ -26,7 +28,8 @@ print(json.dumps({"policy": os.environ.get("OMP_WAIT_POLICY"), "spin": threads._
 
 def _probe(mode="plain", **env_extra):
     env = {k: v for k, v in os.environ.items()
-           if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "JITGRAD_NUM_THREADS")}
+           if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "JITGRAD_NUM_THREADS",
+                        "JITGRAD_BLAS_POOL")}
     env.update(env_extra)
     out = subprocess.run([sys.executable, "-c", PROBE, mode], env=env, capture_output=True,
                          text=True, timeout=120)
@@ -34,15 +37,26 @@ def _probe(mode="plain", **env_extra):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_fresh_process_gets_passive_workers_and_parallel_kernels():
+def test_fresh_process_shares_one_pool_or_gets_passive_workers():
+    from jitgrad import _blas_pool
     r = _probe()
-    assert r["policy"] == "PASSIVE" and r["spin"] is False
+    if _blas_pool.available() == "":  # numpy's OpenBLAS takes a threads callback
+        assert r["pool"] is True and r["policy"] is None
+        assert r["spincount"] == "1000000" and r["spin"] is False
+    else:
+        assert r["pool"] is False and r["policy"] == "PASSIVE" and r["spin"] is False
     assert r["numba"] == min(2, r["max"]) and r["jg"] == 2
+
+
+def test_without_the_shared_pool_workers_wait_passively():
+    r = _probe(JITGRAD_BLAS_POOL="0")
+    assert r["pool"] is False and r["policy"] == "PASSIVE" and r["spincount"] is None
+    assert r["spin"] is False and r["numba"] == min(2, r["max"])
 
 
 def test_user_wait_policy_is_respected():
     r = _probe(OMP_WAIT_POLICY="ACTIVE")
-    assert r["policy"] == "ACTIVE" and r["spin"] is True
+    assert r["policy"] == "ACTIVE" and r["spin"] is True and r["pool"] is False
     assert r["numba"] == 1 and r["jg"] == 2
     r = _probe(OMP_WAIT_POLICY="passive")
     assert r["spin"] is False and r["numba"] == min(2, r["max"])
@@ -67,3 +81,4 @@ def test_set_num_threads_rejects_nonpositive():
 def test_user_spin_count_keeps_parallel_kernels():
     r = _probe(GOMP_SPINCOUNT="1000")
     assert r["policy"] is None and r["spin"] is False and r["numba"] == min(2, r["max"])
+    assert r["spincount"] == "1000"

@@ -11,8 +11,15 @@ from operator import is_
 import numpy as np
 
 from .._grad_mode import enable_grad
+from .._threads import one_thread_below, restore_threads
 from .._tensor import Tensor
 from ._flat import FlatBuffer
+
+
+# Without the shared BLAS pool (jitgrad/_blas_pool.py) a second numba thread finds no free core
+# right after a GEMM (OpenBLAS's threads spin): Adam over 262k parameters there took 237 us on one
+# thread and 268 us on two, 1066 against 1089 at 1M; an update below this size then runs on one.
+SERIAL_BELOW = 1 << 19
 
 
 class _Required:
@@ -180,7 +187,11 @@ class Optimizer:
             for buf in self._layout(gi).buffers:
                 seg, runs = buf.plan()
                 if seg is not None:
-                    self._update(group, buf, seg, runs)
+                    nt = one_thread_below(buf.data.size, SERIAL_BELOW)
+                    try:
+                        self._update(group, buf, seg, runs)
+                    finally:
+                        restore_threads(nt)
         return loss
 
     # ------------------------------------------------------------------------- state dicts

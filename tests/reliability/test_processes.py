@@ -158,7 +158,7 @@ def test_show_config(capsys):
     out = capsys.readouterr().out
     assert text == out.rstrip("\n") or text.strip() == out.strip()
     for needle in ("jitgrad", "numpy", "numba", "Python", "threading layer",
-                   "OMP_WAIT_POLICY", "kernel cache", "threads"):
+                   "OpenMP wait policy", "BLAS thread pool", "kernel cache", "threads"):
         assert needle in out, needle
     from jitgrad.kernels import _jit
     assert str(_jit.CACHE_DIR) in out

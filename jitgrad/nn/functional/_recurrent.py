@@ -29,7 +29,7 @@ import threading
 import numpy as np
 
 from ... import _check as C
-from ..._threads import numba_threads, set_numba_threads
+from ..._threads import one_thread_below, restore_threads
 from ...autograd.function import Function
 from ...autograd.product_sum import ProductSum
 from ...kernels import linear as KL
@@ -42,23 +42,6 @@ __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell",
 _EMPTY = {np.dtype(np.float32): np.empty(0, np.float32),
           np.dtype(np.float64): np.empty(0, np.float64)}
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-
-
-# ----------------------------------------------------------------------------- threads
-def _one_thread(size):
-    """numba on one thread for steps below K.PAR_MIN elements (see kernels/recurrent.py);
-    returns the count to restore (None: unchanged)."""
-    if size < K.PAR_MIN:
-        nt = numba_threads()
-        if nt > 1:
-            set_numba_threads(1)
-            return nt
-    return None
-
-
-def _restore(nt):
-    if nt is not None:
-        set_numba_threads(nt)
 
 
 # ----------------------------------------------------------------------------- buffers
@@ -223,11 +206,11 @@ class RNNCell(Function):
         x, (h,), w_ih, w_hh, bi, bh, unbatched = _cell_inputs(
             op, "rnn", x, [("hx", h)], w_ih, w_hh, b_ih, b_hh)
         xg, hg = _projections(x, h, w_ih, w_hh)
-        nt = _one_thread(h.size)
+        nt = one_thread_below(h.size, K.PAR_MIN)
         try:
             K.rnn_cell_forward(act, xg, hg, bi, bh, xg)  # h' written over the input projection
         finally:
-            _restore(nt)
+            restore_threads(nt)
         ctx.act, ctx.unbatched = act, unbatched
         ctx.save_for_backward(x, h, w_ih, w_hh, xg)
         return xg.reshape(-1) if unbatched else xg
@@ -237,11 +220,11 @@ class RNNCell(Function):
         x, h, w_ih, w_hh, y = ctx.saved_tensors
         g = contiguous(g).reshape(y.shape)
         dg = np.empty(y.shape, y.dtype)
-        nt = _one_thread(y.size)
+        nt = one_thread_below(y.size, K.PAR_MIN)
         try:
             K.rnn_cell_backward(ctx.act, y, g, np.zeros(y.shape, y.dtype), dg)
         finally:
-            _restore(nt)
+            restore_threads(nt)
         return _cell_backward(ctx, dg, dg, x, h, w_ih, w_hh, 2) + (None,)
 
     @staticmethod
@@ -259,11 +242,11 @@ class LSTMCell(Function):
         xg, hg = _projections(x, h, w_ih, w_hh)
         h2 = np.empty(h.shape, x.dtype)
         c2 = np.empty(h.shape, x.dtype)
-        nt = _one_thread(c.size)
+        nt = one_thread_below(c.size, K.PAR_MIN)
         try:
             K.lstm_cell_forward(xg, hg, bi, bh, c, xg, c2, h2)  # gates written over xg
         finally:
-            _restore(nt)
+            restore_threads(nt)
         ctx.unbatched = unbatched
         ctx.save_for_backward(x, h, c, w_ih, w_hh, xg, c2)
         if unbatched:
@@ -277,11 +260,11 @@ class LSTMCell(Function):
         gc = contiguous(gc).reshape(c2.shape)
         dg = np.empty(gates.shape, gates.dtype)
         dc = np.empty(c2.shape, c2.dtype)
-        nt = _one_thread(c2.size)
+        nt = one_thread_below(c2.size, K.PAR_MIN)
         try:
             K.lstm_cell_backward(gates, c, c2, gh, np.zeros(c2.shape, c2.dtype), gc, dg, dc)
         finally:
-            _restore(nt)
+            restore_threads(nt)
         dx, dh, dwi, dwh, dbi, dbh = _cell_backward(ctx, dg, dg, x, h, w_ih, w_hh, 3)
         dc = (dc.reshape(-1) if ctx.unbatched else dc) if ctx.needs_input_grad[2] else None
         return dx, dh, dc, dwi, dwh, dbi, dbh
@@ -302,11 +285,11 @@ class GRUCell(Function):
         H = h.shape[1]
         saved = np.empty((x.shape[0], 4 * H), x.dtype)
         h2 = np.empty(h.shape, x.dtype)
-        nt = _one_thread(h.size)
+        nt = one_thread_below(h.size, K.PAR_MIN)
         try:
             K.gru_cell_forward(xg, hg, bi, bh, h, saved, h2)
         finally:
-            _restore(nt)
+            restore_threads(nt)
         ctx.unbatched = unbatched
         ctx.save_for_backward(x, h, w_ih, w_hh, saved)
         return h2.reshape(-1) if unbatched else h2
@@ -318,11 +301,11 @@ class GRUCell(Function):
         dgx = np.empty((h.shape[0], 3 * h.shape[1]), h.dtype)
         dgh = np.empty(dgx.shape, h.dtype)
         carry = np.zeros(h.shape, h.dtype)
-        nt = _one_thread(h.size)
+        nt = one_thread_below(h.size, K.PAR_MIN)
         try:
             K.gru_cell_backward(saved, h, g, np.zeros(h.shape, h.dtype), carry, dgx, dgh)
         finally:
-            _restore(nt)
+            restore_threads(nt)
         return _cell_backward(ctx, dgx, dgh, x, h, w_ih, w_hh, 2, carry)
 
     @staticmethod
@@ -439,7 +422,7 @@ class RNNLayer(Function):
         hg = np.empty((B, w_hh.shape[0]), x.dtype)
         w_hhT = np.ascontiguousarray(w_hh.T)  # measured faster per step than the transposed view
         bs = ctx.bs
-        nt = _one_thread(B * hs.shape[2])
+        nt = one_thread_below(B * hs.shape[2], K.PAR_MIN)
         try:
             for t, p, q in _order(T, reverse):
                 if reverse:
@@ -448,7 +431,7 @@ class RNNLayer(Function):
                 np.matmul(hs[p, :n], w_hhT, out=hg[:n])
                 K.rnn_cell_forward(act, xg[t, :n], hg[:n], bi, bh, hs[q, :n])
         finally:
-            _restore(nt)
+            restore_threads(nt)
         ctx.act = act
         ctx.save_for_backward(x, w_ih, w_hh, hs)
         out, (hn,) = _layer_outputs(ctx, (hs,))
@@ -462,14 +445,14 @@ class RNNLayer(Function):
         dg = _grad_buffer(ctx, (T, B, H), hs.dtype)
         dh = np.array(ghn, order="C")
         bs = ctx.bs
-        nt = _one_thread(B * hs.shape[2])
+        nt = one_thread_below(B * hs.shape[2], K.PAR_MIN)
         try:
             for t, p, q in reversed(_order(T, ctx.reverse)):
                 n = bs[t]
                 K.rnn_cell_backward(ctx.act, hs[q, :n], gy[t, :n], dh[:n], dg[t, :n])
                 np.matmul(dg[t, :n], w_hh, out=dh[:n])
         finally:
-            _restore(nt)
+            restore_threads(nt)
         dg2 = dg.reshape(T * B, H)
         dx, dwi, dwh, dbi, dbh = _weight_grads(ctx, ctx.needs_input_grad, dg2, dg2,
                                                x.reshape(T * B, -1),
@@ -496,7 +479,7 @@ class LSTMLayer(Function):
         hg = np.empty((B, w_hh.shape[0]), x.dtype)
         w_hhT = np.ascontiguousarray(w_hh.T)  # measured faster per step than the transposed view
         bs = ctx.bs
-        nt = _one_thread(B * hs.shape[2])
+        nt = one_thread_below(B * hs.shape[2], K.PAR_MIN)
         try:
             for t, p, q in _order(T, reverse):
                 if reverse:
@@ -506,7 +489,7 @@ class LSTMLayer(Function):
                 g = xg[t, :n]  # activated gates written over the input projection
                 K.lstm_cell_forward(g, hg[:n], bi, bh, cs[p, :n], g, cs[q, :n], hs[q, :n])
         finally:
-            _restore(nt)
+            restore_threads(nt)
         ctx.save_for_backward(x, w_ih, w_hh, hs, cs, xg)
         out, (hn, cn) = _layer_outputs(ctx, (hs, cs))
         return out, hn, cn
@@ -520,7 +503,7 @@ class LSTMLayer(Function):
         dh = np.array(ghn, order="C")
         dc = np.array(gcn, order="C")
         bs = ctx.bs
-        nt = _one_thread(B * hs.shape[2])
+        nt = one_thread_below(B * hs.shape[2], K.PAR_MIN)
         try:
             for t, p, q in reversed(_order(T, ctx.reverse)):
                 n = bs[t]
@@ -528,7 +511,7 @@ class LSTMLayer(Function):
                                      dc[:n], dg[t, :n], dc[:n])
                 np.matmul(dg[t, :n], w_hh, out=dh[:n])
         finally:
-            _restore(nt)
+            restore_threads(nt)
         dg2 = dg.reshape(T * B, 4 * H)
         dx, dwi, dwh, dbi, dbh = _weight_grads(ctx, ctx.needs_input_grad, dg2, dg2,
                                                x.reshape(T * B, -1),
@@ -555,7 +538,7 @@ class GRULayer(Function):
         hg = np.empty((B, 3 * H), x.dtype)
         w_hhT = np.ascontiguousarray(w_hh.T)  # measured faster per step than the transposed view
         bs = ctx.bs
-        nt = _one_thread(B * hs.shape[2])
+        nt = one_thread_below(B * hs.shape[2], K.PAR_MIN)
         try:
             for t, p, q in _order(T, reverse):
                 if reverse:
@@ -564,7 +547,7 @@ class GRULayer(Function):
                 np.matmul(hs[p, :n], w_hhT, out=hg[:n])
                 K.gru_cell_forward(xg[t, :n], hg[:n], bi, bh, hs[p, :n], saved[t, :n], hs[q, :n])
         finally:
-            _restore(nt)
+            restore_threads(nt)
         ctx.save_for_backward(x, w_ih, w_hh, hs, saved)
         out, (hn,) = _layer_outputs(ctx, (hs,))
         return out, hn
@@ -579,7 +562,7 @@ class GRULayer(Function):
         dh = np.array(ghn, order="C")
         carry = np.zeros((B, H), hs.dtype)
         bs = ctx.bs
-        nt = _one_thread(B * hs.shape[2])
+        nt = one_thread_below(B * hs.shape[2], K.PAR_MIN)
         try:
             for t, p, q in reversed(_order(T, ctx.reverse)):
                 n = bs[t]
@@ -587,7 +570,7 @@ class GRULayer(Function):
                                     dgx[t, :n], dgh[t, :n])
                 np.matmul(dgh[t, :n], w_hh, out=dh[:n])
         finally:
-            _restore(nt)
+            restore_threads(nt)
         dh += carry
         dx, dwi, dwh, dbi, dbh = _weight_grads(ctx, ctx.needs_input_grad,
                                                dgx.reshape(T * B, 3 * H),
