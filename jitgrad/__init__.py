@@ -21,6 +21,7 @@ from ._ops import TENSOR_METHODS as _TM
 from ._tensor import Tensor, _bind_ops  # noqa: F401
 from ._threads import get_num_threads, set_num_threads  # noqa: F401
 from ._threads import _apply_env
+from . import _malloc
 
 float = float32  # noqa: A001  (torch.float)
 double = float64
@@ -28,6 +29,7 @@ long = int64
 
 _bind_ops()
 _apply_env()
+_malloc.apply()
 del _TM
 
 from . import nn  # noqa: E402,F401

@@ -23,6 +23,8 @@ OpenBLAS re-creates its threads itself).
 import ctypes
 import os
 
+from ._malloc import glibc
+
 _SETTERS = ("scipy_openblas_set_threads_callback_function64_",
             "scipy_openblas_set_threads_callback_function",
             "openblas_set_threads_callback_function64_",
@@ -65,13 +67,6 @@ def _numpy_openblas():
     return _found
 
 
-def _glibc():
-    try:
-        return bool(os.confstr("CS_GNU_LIBC_VERSION"))
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
 def available():
     """'' when install() can work, else why not (checked without loading OpenMP)."""
     env = os.environ
@@ -80,7 +75,7 @@ def available():
     for v in ("OMP_DYNAMIC", "OMP_THREAD_LIMIT"):
         if v in env:
             return f"{v} is set"
-    if not _glibc():
+    if not glibc():
         return "the C library is not glibc"
     lib, why = _numpy_openblas()
     return "" if lib is not None else why

@@ -45,7 +45,7 @@ def show_config(file=None):
     cache directory and state."""
     import jitgrad
     from threadpoolctl import threadpool_info
-    from . import _blas_pool, _threads
+    from . import _blas_pool, _malloc, _threads
     from .autograd import anomaly
     from .kernels import _jit
     blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
@@ -66,6 +66,7 @@ def show_config(file=None):
                                   f"{numba.config.THREADING_LAYER})"),
         ("BLAS thread pool", _blas_pool.status),
         ("OpenMP wait policy", _threads.wait_policy),
+        ("malloc", _malloc.status),
         ("fork", "serial kernel twins in this forked child" if _jit.forked_serial else
          "a child forked after an 'omp' parallel kernel runs serial twins"),
         ("kernel cache", f"{cache_dir}: {cache_state}"),
