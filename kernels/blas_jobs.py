@@ -32,8 +32,9 @@ addresses, so the cache stays valid across processes):
   and ``set_parallel_chunksize`` (registered by numba when its pool starts);
 - ``jitgrad_openblas_exec_blas``, ``jitgrad_openblas_set_threads_callback``,
   ``jitgrad_omp_in_parallel``, ``jitgrad_mutex_lock`` / ``jitgrad_mutex_unlock`` (libc's
-  pthread_mutex_lock / unlock), and the int64 cells ``jitgrad_blas_mutex`` (the mutex's address), ``jitgrad_blas_pool_size`` (threads in
-  numba's pool) and ``jitgrad_blas_callback`` (this callback's own address).
+  pthread_mutex_lock / unlock), and the int64 cells ``jitgrad_blas_mutex`` (the mutex's
+  address), ``jitgrad_blas_pool_size`` (threads in numba's pool) and ``jitgrad_blas_callback``
+  (this callback's own address).
 """
 import numpy as np
 from llvmlite import ir
@@ -88,6 +89,8 @@ def _dojob(typingctx, fn, thread, job, data):
 def run_jobs(sync, dojob, numjobs, elsize, jobdata, dojob_data):
     """OpenBLAS's threads callback (openblas_threads_callback in its common_thread.h); compiled
     as a parallel cfunc by jitgrad/_blas_pool.py (kernels/_jit.py c_callback)."""
+    # early returns, not if/elif/else: with the prange in an else branch (numba 0.68) the
+    # compiled cfunc crashed on the first GEMM
     n = np.intp(numjobs)
     mutex = _mutex()
     _lock(mutex)
