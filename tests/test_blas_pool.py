@@ -3,14 +3,12 @@
 Every case that could hang if the callback ran two jobs of one GEMM on one thread runs in a fresh
 interpreter under a timeout, so a deadlock fails the test instead of stopping the suite.
 """
-import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
+from fresh_python import run_json
 from jitgrad import _blas_pool
 
 needs_pool = pytest.mark.skipif(not _blas_pool.active, reason=f"shared pool {_blas_pool.status}")
@@ -23,14 +21,6 @@ def _operands(dtype):
     rng = np.random.default_rng(0)
     return [(rng.standard_normal(a).astype(dtype), rng.standard_normal(b).astype(dtype))
             for a, b in SHAPES]
-
-
-def _run(code, **env_extra):
-    env = dict(os.environ, **env_extra)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=180)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 @needs_pool
@@ -101,7 +91,7 @@ print(json.dumps(r))
 @needs_pool
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_edge_cases_run_on_the_right_threads_without_hanging():
-    r = _run(EDGE)
+    r = run_json(EDGE)
     assert r == {"on": True, "one_numba_thread": True, "restored": True,
                  "more_jobs_than_pool": True, "still_on": True, "child": True,
                  "parent_after_fork": True}
@@ -119,7 +109,7 @@ print(json.dumps({"on": _blas_pool.active, "status": _blas_pool.status,
 @pytest.mark.parametrize("env, why", [({"JITGRAD_BLAS_POOL": "0"}, "JITGRAD_BLAS_POOL=0"),
                                       ({"OMP_THREAD_LIMIT": "2"}, "OMP_THREAD_LIMIT is set")])
 def test_switched_off_by_the_environment(env, why):
-    r = _run(OFF, **env)
+    r = run_json(OFF, env=env)
     assert r["on"] is False and r["status"] == f"off: {why}"
 
 

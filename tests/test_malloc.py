@@ -2,13 +2,9 @@
 
 Each case runs in a fresh interpreter: the thresholds are process-wide and set on import.
 """
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
+from fresh_python import run_json
 from jitgrad import _malloc
 
 needs_glibc = pytest.mark.skipif(not _malloc.glibc(), reason="glibc only")
@@ -42,14 +38,9 @@ print(json.dumps({"status": _malloc.status, "faults": faults}))
 """
 
 
-def _run(code, **env_extra):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("JITGRAD_MALLOC_TUNING",) + _malloc._USER_VARS}
-    env.update(env_extra)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _run(code, **env):
+    return run_json(code, env=env, drop=("JITGRAD_MALLOC_TUNING",) + _malloc._USER_VARS,
+                    timeout=300)
 
 
 @needs_glibc

@@ -4,12 +4,11 @@ or numba kernels stay on one thread.
 Each case runs in a fresh interpreter, because libgomp reads its wait policy once, when loaded.
 """
 import ctypes.util
-import json
-import os
-import subprocess
 import sys
 
 import pytest
+
+from fresh_python import run_json
 
 PROBE = """
 import json, os, sys
@@ -26,15 +25,10 @@ print(json.dumps({"policy": os.environ.get("OMP_WAIT_POLICY"), "spin": threads._
 """
 
 
-def _probe(mode="plain", **env_extra):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "JITGRAD_NUM_THREADS",
-                        "JITGRAD_BLAS_POOL")}
-    env.update(env_extra)
-    out = subprocess.run([sys.executable, "-c", PROBE, mode], env=env, capture_output=True,
-                         text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _probe(mode="plain", **env):
+    return run_json(PROBE, mode, env=env, timeout=120,
+                    drop=("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "JITGRAD_NUM_THREADS",
+                          "JITGRAD_BLAS_POOL"))
 
 
 def test_fresh_process_shares_one_pool_or_gets_passive_workers():
