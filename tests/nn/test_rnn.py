@@ -236,6 +236,43 @@ def test_errors_name_module_argument_and_shapes():
         nn.RNN(2, 3, nonlinearity="sigmoid")
 
 
+def _gru_args(**change):
+    """Valid F.gru_cell arguments (batch 2, input 3, hidden 4), float32, with some replaced."""
+    rng = np.random.default_rng(0)
+    a = {k: rng.standard_normal(s).astype(np.float32) for k, s in
+         (("x", (2, 3)), ("h", (2, 4)), ("w_ih", (12, 3)), ("w_hh", (12, 4)), ("b_ih", (12,)),
+          ("b_hh", (12,)))}
+    a.update(change)
+    return [None if v is None else jg.from_numpy(v) for v in a.values()]
+
+
+@pytest.mark.parametrize("change, error, match", [
+    (dict(w_ih=np.zeros((12, 5), np.float32)), ValueError, r"'input' expected shape \(2, 5\)"),
+    (dict(w_hh=np.zeros((12, 3), np.float32)), ValueError, r"'w_hh' expected shape \(9, 3\)"),
+    (dict(w_hh=np.zeros((12, 4))), TypeError, r"'w_hh' expected dtype float32"),
+    (dict(b_hh=None), ValueError, r"'b_ih' and 'b_hh' must both be given"),
+    (dict(b_hh=np.zeros(11, np.float32)), ValueError, r"'b_hh' expected shape \(12,\)"),
+    (dict(b_ih=np.zeros(12)), TypeError, r"'b_ih' expected dtype float32"),
+    (dict(h=np.zeros((3, 4), np.float32)), ValueError, r"'hx' expected shape \(2, 4\)"),
+    (dict(h=np.zeros((2, 4))), TypeError, r"'hx' expected dtype float32"),
+    (dict(x=np.zeros((2, 3), np.int64)), TypeError, r"'input' expected a floating-point"),
+])
+def test_functional_cell_rejects_bad_arguments(change, error, match):
+    with pytest.raises(error, match=r"gru_cell\(\): arguments? " + match):
+        F.gru_cell(*_gru_args(**change))
+
+
+def test_functional_cell_takes_non_contiguous_and_unbatched_arrays():
+    x, h, w_ih, w_hh, b_ih, b_hh = _gru_args()
+    want = F.gru_cell(x, h, w_ih, w_hh, b_ih, b_hh).numpy()
+    wide = jg.from_numpy(np.repeat(x.numpy(), 2, axis=1))[:, ::2]
+    w_hh_t = jg.from_numpy(np.ascontiguousarray(w_hh.numpy().T)).t()
+    assert not wide.is_contiguous() and not w_hh_t.is_contiguous()
+    np.testing.assert_array_equal(F.gru_cell(wide, h, w_ih, w_hh_t, b_ih, b_hh).numpy(), want)
+    np.testing.assert_allclose(F.gru_cell(x[1], h[1], w_ih, w_hh, b_ih, b_hh).numpy(),
+                               want[1], rtol=1e-6, atol=1e-6)  # a one-row GEMM sums otherwise
+
+
 def test_dropout_between_layers_only_in_training():
     jg.manual_seed(0)
     mod = nn.LSTM(3, 4, num_layers=2, dropout=0.5)
