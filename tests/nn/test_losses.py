@@ -33,6 +33,40 @@ def test_cross_entropy_indices_weights_ignore_smoothing(reduction, ls):
                         [_leaf(x)])
 
 
+@pytest.mark.parametrize("C", [1, 3, 13, 1000])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_contiguous_rows_equal_the_strided_layout(C, weighted):
+    """(N, C) inputs take the kernels' contiguous-row loops, (N, C, d) inputs the strided
+    ones: the same logits either way give the same losses and gradients."""
+    rng = np.random.default_rng(C)
+    x = rng.normal(scale=3.0, size=(4, C, 5))
+    t = rng.integers(0, C, size=(4, 5))
+    w = jg.tensor(rng.uniform(0.5, 2.0, C)) if weighted else None
+    rows = np.ascontiguousarray(x.transpose(0, 2, 1).reshape(20, C))
+    xs, xr = _leaf(x), _leaf(rows)
+    a = F.cross_entropy(xs, jg.tensor(t), w, label_smoothing=0.1, reduction="none")
+    b = F.cross_entropy(xr, jg.tensor(t.reshape(-1)), w, label_smoothing=0.1, reduction="none")
+    np.testing.assert_allclose(a.detach().numpy().reshape(-1), b.detach().numpy(), rtol=1e-12)
+    want = _ce_ref(rows, t.reshape(-1), None if w is None else w.numpy(), reduction="none",
+                   label_smoothing=0.1)
+    np.testing.assert_allclose(b.detach().numpy(), want, rtol=1e-12)
+    g = rng.uniform(0.5, 1.5, size=(4, 5))
+    a.backward(jg.tensor(g))
+    b.backward(jg.tensor(g.reshape(-1)))
+    np.testing.assert_allclose(xs.grad.transpose(0, 2, 1).reshape(20, C), xr.grad, rtol=1e-12,
+                               atol=1e-15)
+
+
+def test_cross_entropy_nan_logit_makes_only_its_row_nan():
+    x = np.array([[0.5, np.nan, 1.0], [0.5, 2.0, 1.0]], np.float32)
+    xl = _leaf(x, jg.float32)
+    loss = F.cross_entropy(xl, jg.tensor([0, 1]), reduction="none")
+    loss.sum().backward()
+    got = loss.detach().numpy()
+    assert np.isnan(got[0]) and np.isfinite(got[1])
+    assert np.isnan(xl.grad[0]).all() and np.isfinite(xl.grad[1]).all()
+
+
 def test_cross_entropy_one_hot_probabilities_equal_indices():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(5, 4))
