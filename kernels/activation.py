@@ -185,56 +185,88 @@ def act_backward(op, x, y, gy, gx, p0, p1):
 
 
 @kernel
+def _softmax_row(x, out, log):
+    """out = softmax(x) (log=1: log_softmax) of one contiguous row (the loops vectorise). A NaN
+    is skipped by the max and propagates through the sum."""
+    n = x.size
+    m = -np.inf
+    for j in range(n):
+        v = x[j]
+        m = v if v > m else m
+    if m == -np.inf:  # all -inf: shift by 0 (gives NaN like torch)
+        m = 0.0
+    s = 0.0
+    if log == 0:
+        for j in range(n):
+            e = _math.exp(x[j] - m)
+            out[j] = e
+            s += e
+        r = 1.0 / s
+        for j in range(n):
+            out[j] *= r
+    else:
+        for j in range(n):
+            s += _math.exp(x[j] - m)
+        # (x - m) - log(s), not x - (m + log(s)): exact at |x| ~ 1e30. Two passes, as
+        # fastmath's 'reassoc' lets LLVM regroup the one-line form into the inexact one
+        ls = _math.log(s)
+        for j in range(n):
+            out[j] = x[j] - m
+        for j in range(n):
+            out[j] -= ls
+
+
+@kernel
 def softmax_forward(x, out, outer, n, inner, log):
     """out = softmax(x) (log=1: log_softmax) along the middle axis of (outer, n, inner)."""
+    xr = np.empty(n if inner > 1 else 0, x.dtype)
+    yr = np.empty_like(xr)
     for o in range(outer):
         base = o * n * inner
+        if inner == 1:
+            _softmax_row(x[base:base + n], out[base:base + n], log)
+            continue
+        # strided rows go through a contiguous copy, so the row loops vectorise here too
         for k in range(inner):
             b = base + k
-            m = -np.inf
-            for j in range(n):
-                v = x[b + j * inner]
-                if v > m or v != v:
-                    m = v
-            if m == -np.inf:  # all -inf: shift by 0 (gives NaN like torch)
-                m = 0.0
-            s = 0.0
-            for j in range(n):
-                e = math.exp(x[b + j * inner] - m)
-                if log == 0:
-                    out[b + j * inner] = e
-                s += e
-            if log == 0:
-                r = 1.0 / s
-                for j in range(n):
-                    out[b + j * inner] *= r
-            else:
-                # (x - m) - log(s), not x - (m + log(s)): exact at |x| ~ 1e30. Two passes, as
-                # fastmath's 'reassoc' lets LLVM regroup the one-line form into the inexact one
-                ls = math.log(s)
-                for j in range(n):
-                    out[b + j * inner] = x[b + j * inner] - m
-                for j in range(n):
-                    out[b + j * inner] -= ls
+            e = b + (n - 1) * inner + 1
+            xr[:] = x[b:e:inner]
+            _softmax_row(xr, yr, log)
+            out[b:e:inner] = yr
+
+
+@kernel
+def _softmax_row_backward(y, gy, gx, log):
+    """One row: softmax gx = y (gy - sum(gy y)); log_softmax gx = gy - exp(y) sum(gy)."""
+    n = y.size
+    s = 0.0
+    if log == 0:
+        for j in range(n):
+            s += gy[j] * y[j]
+        for j in range(n):
+            gx[j] = y[j] * (gy[j] - s)
+    else:
+        for j in range(n):
+            s += gy[j]
+        for j in range(n):
+            gx[j] = gy[j] - _math.exp(y[j]) * s
 
 
 @kernel
 def softmax_backward(y, gy, gx, outer, n, inner, log):
     """softmax: gx = y * (gy - sum(gy * y)); log_softmax: gx = gy - exp(y) * sum(gy)."""
+    yr = np.empty(n if inner > 1 else 0, y.dtype)
+    gr = np.empty_like(yr)
+    xr = np.empty_like(yr)
     for o in range(outer):
         base = o * n * inner
+        if inner == 1:
+            _softmax_row_backward(y[base:base + n], gy[base:base + n], gx[base:base + n], log)
+            continue
         for k in range(inner):
             b = base + k
-            s = 0.0
-            if log == 0:
-                for j in range(n):
-                    s += gy[b + j * inner] * y[b + j * inner]
-                for j in range(n):
-                    i = b + j * inner
-                    gx[i] = y[i] * (gy[i] - s)
-            else:
-                for j in range(n):
-                    s += gy[b + j * inner]
-                for j in range(n):
-                    i = b + j * inner
-                    gx[i] = gy[i] - math.exp(y[i]) * s
+            e = b + (n - 1) * inner + 1
+            yr[:] = y[b:e:inner]
+            gr[:] = gy[b:e:inner]
+            _softmax_row_backward(yr, gr, xr, log)
+            gx[b:e:inner] = xr

@@ -62,6 +62,19 @@ def test_softmax_every_dim_and_large_logits(fn):
         fn(jg.tensor(x), dim=3)
 
 
+@pytest.mark.parametrize("fn", [F.softmax, F.log_softmax])
+@pytest.mark.parametrize("dim", [1, 0])   # contiguous rows, then strided ones
+def test_softmax_nan_and_all_minus_inf_rows_are_nan_alone(fn, dim):
+    """A NaN, or a row of -inf only, makes its own row NaN (as torch) and leaves the others."""
+    x = np.array([[0.5, np.nan, 1.0, 2.0], [-np.inf] * 4, [0.5, -np.inf, 1.0, 2.0]])
+    x = x if dim == 1 else x.T.copy()
+    y = fn(jg.tensor(x), dim=dim).numpy()
+    y = y if dim == 1 else y.T
+    assert np.isnan(y[:2]).all()
+    want = np.array([0.5, -np.inf, 1.0, 2.0]) - np.log(np.exp([0.5, 1.0, 2.0]).sum())
+    np.testing.assert_allclose(y[2], want if fn is F.log_softmax else np.exp(want), rtol=1e-12)
+
+
 def test_softmax_implicit_dim_warns_like_torch():
     x = jg.ones((2, 3))
     with pytest.warns(UserWarning, match="Implicit dimension choice"):
