@@ -1,7 +1,8 @@
 """Workload: one optimizer step over 1M float32 parameters as 1 and as 200 tensors: jitgrad's
 fused flat-buffer kernels against torch.optim (default = its per-tensor loop on CPU, foreach,
-and fused where torch has it) and, for Adam, the memory bound: a kernel with Adam's exact
-traffic (read p, g, m, v; write p, m, v) and trivial math. LBFGS: one step of max_iter=1,
+and fused where torch has it) and, for Adam, two floors: the memory bound, a kernel with
+Adam's exact traffic (read p, g, m, v; write p, m, v) and trivial math, and the divider's, its
+square root and division alone on data held in L1. LBFGS: one step of max_iter=1,
 history_size=10 (the two-loop recursion over a full history) whose closure writes the gradient
 p - target, the target cycling through four fixed vectors so the iterates never converge.
 
@@ -112,10 +113,35 @@ def _bound():
     return Impl(lambda: adam_pattern(*arrs), lambda: None, lambda: float("nan"))
 
 
+def _divider():
+    """Adam's square root and division alone, N of them over the threads on data that stays
+    in L1: the other floor of an exact Adam pass (the FP divider runs both)."""
+    import numba
+    import numpy as np
+    from numba import prange
+
+    from jitgrad.kernels._jit import OPTIONS
+
+    @numba.njit(parallel=True, **OPTIONS)
+    def sqrt_div(a, out):
+        nt = out.size
+        reps = N // nt // a.size
+        for t in prange(nt):
+            acc = np.float32(0)
+            for r in range(reps):
+                for i in range(a.size):
+                    acc += a[i] / (np.sqrt(a[i] + np.float32(r)) + np.float32(1e-8))
+            out[t] = acc
+    a = np.random.default_rng(1).uniform(1, 2, 2048).astype(np.float32)
+    out = np.empty(numba.get_num_threads(), np.float32)
+    return Impl(lambda: sqrt_div(a, out), lambda: None, lambda: float("nan"))
+
+
 @register
 class Optim(Workload):
     name = "optim"
     BOUND = "bound: Adam's 4-read/3-write memory pattern, trivial math"
+    DIVIDER = "bound: Adam's square root and division alone, data in L1"
 
     def configs(self):
         return [{"optimizer": o, "tensors": n,
@@ -130,6 +156,7 @@ class Optim(Workload):
             rows.append((label, lambda v=v: _torch(o, n, v)))
         if o == "Adam":
             rows.append((self.BOUND, _bound))
+            rows.append((self.DIVIDER, _divider))
         return rows
 
     def goals(self, cfg, med):
@@ -139,6 +166,9 @@ class Optim(Workload):
             return out
         if self.BOUND in med:
             out.append(("jitgrad / the memory bound", j / med[self.BOUND], 1.3))
+        if self.DIVIDER in med and self.BOUND in med:
+            out.append(("the divider's floor / the memory bound",
+                        med[self.DIVIDER] / med[self.BOUND], None))
         if "torch Adam() fused" in med:
             out.append(("jitgrad / torch Adam(fused=True)", j / med["torch Adam() fused"], 0.7))
         if "torch Adam() default" in med:
