@@ -203,9 +203,11 @@ def softplus(x):
 _LN2 = 0.6931471805599453
 
 
-@kernel
+@kernel(inline="always")
 def expm1(x):
     """e**x - 1, accurate for tiny x: (u - 1) * x / log(u) with u = e**x (Kahan)."""
+    # inlined at IR level, as tanh: left a call, an ELU loop over 1M float32 took 13.5 ms
+    # (libm's expm1: 9.6 ms), inlined 2.6 ms
     v = np.float64(x)
     u = _exp_f64(v)
     um1 = u - 1.0
@@ -357,6 +359,46 @@ def erf(x):
 def erfc(x):
     """1 - erf(x), accurate in the tail (libm)."""
     return math.erfc(np.float64(x))
+
+
+# erf(a) = a P(a^2) for a < 1; erfc(a) = exp(-a^2) Q(1 / (1 + a)) / a for a >= 1 (normal_cdf_pdf)
+_ERF_P = (1.1283791670623593, -0.37612638475990723, 0.11283782622055578, -0.02686543831019971,
+          0.005221053411772582, -0.0008484396540663175, 0.00011268253828484162, -9.67359063792199e-06)
+_ERFC_Q = (0.5641895562595075, 2.7233867974823543e-06, -0.2822109332623757, -0.5613804998565054,
+           -0.46628269496567804, 1.0097144400863893, -1.4208260701847866, 16.27082179831681,
+           -59.53128354135289, 108.43361019273219, -112.94675824976206, 65.22637473000455,
+           -16.37542920417034)
+
+
+@kernel(inline="always")
+def _horner(c, x):
+    """c[0] + c[1] x + ... + c[-1] x^(n-1)."""
+    y = c[len(c) - 1]
+    for k in range(len(c) - 2, -1, -1):
+        y = y * x + c[k]
+    return y
+
+
+@kernel(inline="always")
+def normal_cdf_pdf(x):
+    """(Phi(x), phi(x)): the standard normal CDF (1 + erf(x / sqrt 2)) / 2 and density
+    exp(-x^2 / 2) / sqrt(2 pi), in float64. float32 arguments (GELU's) take a vectorisable
+    form: with a = |x| / sqrt 2, erf(a) = a P(a^2) below a = 1 and erfc(a) = exp(-a^2)
+    Q(1 / (1 + a)) / a above, so Phi(x) = erfc(a) / 2 keeps its relative accuracy in the lower
+    tail. P (degree 7) and Q (degree 12) are least-squares fits (numpy polyfit on 6,000
+    Chebyshev nodes against math.erf / math.erfc): relative error of erf < 4e-11 and of erfc
+    < 2e-10 for a in [0, 26] (erfc(26) ~ 1e-296; beyond, exp(-a^2) is 0). float64 arguments
+    use libm's erf (gradcheck's finite differences need the full precision)."""
+    v = np.float64(x)
+    t = 0.5 * v * v  # a^2
+    pdf = _exp_f64(-t) * 0.3989422804014327
+    if not isinstance(x, np.float32):
+        return 0.5 * (1.0 + math.erf(v * 0.7071067811865476)), pdf
+    a = abs(v) * 0.7071067811865476
+    erfc_small = 1.0 - a * _horner(_ERF_P, t)
+    erfc_big = pdf * 2.5066282746310002 * _horner(_ERFC_Q, 1.0 / (1.0 + a)) / a
+    erfc = erfc_small if a < 1.0 else erfc_big
+    return (0.5 * erfc if v < 0 else 1.0 - 0.5 * erfc), pdf
 
 
 @kernel

@@ -2,8 +2,9 @@
 log-softmax row kernel pair.
 
 Pointwise kernels take flat C-contiguous arrays, so each compiles once per dtype whatever the
-rank; the op code is branched on outside the inner loop. relu, sigmoid, tanh, softplus and exp
-come from kernels/_math.py (their one definition; vectorisable); erf and expm1 are libm.
+rank; the op code is branched on outside the inner loop. relu, sigmoid, tanh, softplus, exp
+expm1 and GELU's normal CDF come from kernels/_math.py (their one definition; vectorisable
+for float32).
 Gradients at kinks follow PyTorch
 (relu'(0) = 0, hardtanh passes the gradient strictly inside (min, max), elu uses the negative
 branch at 0, leaky_relu the negative slope at 0).
@@ -11,7 +12,6 @@ branch at 0, leaky_relu the negative slope at 0).
 Softmax kernels see the input as (outer, n, inner) (the softmax dim in the middle), so no
 transpose copy is needed for any dim: row (o, k) is x[o*n*inner + j*inner + k] for j < n.
 """
-import math
 
 import numpy as np
 
@@ -23,8 +23,6 @@ from ._jit import kernel
 HARDSWISH, HARDSIGMOID, SOFTSIGN, TANHSHRINK, THRESHOLD, CELU, LOGSIGMOID = range(12, 19)
 
 SQRT_2_OVER_PI = 0.7978845608028654
-INV_SQRT_2 = 0.7071067811865476
-INV_SQRT_2PI = 0.3989422804014327
 GELU_C = 0.044715
 
 
@@ -50,11 +48,11 @@ def act_forward(op, x, out, p0, p1):
     elif op == ELU:
         for i in range(n):
             v = x[i]
-            out[i] = v * p1 if v > 0 else p0 * math.expm1(v)
+            out[i] = v * p1 if v > 0 else p0 * _math.expm1(v)
     elif op == GELU:
         for i in range(n):
             v = x[i]
-            out[i] = 0.5 * v * (1.0 + math.erf(v * INV_SQRT_2))
+            out[i] = v * _math.normal_cdf_pdf(v)[0]
     elif op == GELU_TANH:
         for i in range(n):
             v = x[i]
@@ -100,7 +98,7 @@ def act_forward(op, x, out, p0, p1):
     elif op == CELU:  # p0 = alpha
         for i in range(n):
             v = x[i]
-            out[i] = v if v > 0 else p0 * math.expm1(v / p0)
+            out[i] = v if v > 0 else p0 * _math.expm1(v / p0)
     elif op == LOGSIGMOID:  # -softplus(-x)
         for i in range(n):
             out[i] = -_math.softplus(-x[i])
@@ -128,8 +126,8 @@ def act_backward(op, x, y, gy, gx, p0, p1):
     elif op == GELU:
         for i in range(n):
             v = x[i]
-            cdf = 0.5 * (1.0 + math.erf(v * INV_SQRT_2))
-            gx[i] = gy[i] * (cdf + v * INV_SQRT_2PI * _math.exp(-0.5 * v * v))
+            cdf, pdf = _math.normal_cdf_pdf(v)
+            gx[i] = gy[i] * (cdf + v * pdf)
     elif op == GELU_TANH:
         for i in range(n):
             v = x[i]

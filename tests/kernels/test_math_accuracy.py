@@ -114,3 +114,40 @@ def test_tiny_arguments_keep_relative_accuracy(dtype):
         arg = -x if name == "exp" else x
         got = _OPS[name][0](jg.tensor(arg)).numpy().astype(np.float64)
         assert np.max(np.abs(got - want) / np.abs(want)) < 4 * np.finfo(dtype).eps, name
+
+
+def _gelu_reference(x):
+    """GELU in float64 through libm's erfc (the lower tail keeps its relative accuracy)."""
+    import math
+    return x * np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in x])
+
+
+def _gelu_sweep():
+    rng = np.random.default_rng(1)
+    return np.concatenate([np.linspace(-38, 30, 68001), rng.standard_normal(20000) * 3,
+                           np.geomspace(1e-30, 1, 2001), -np.geomspace(1e-30, 1, 2001)])
+
+
+def test_float32_gelu_is_correctly_rounded_within_an_ulp_down_the_lower_tail():
+    """float32 GELU runs normal_cdf_pdf's polynomial fits (kernels/_math.py) in float64: one
+    rounding at the end, so within an ulp of x Phi(x) wherever that is a normal float32,
+    including the lower tail (x = -38: ~1e-315) where 1 + erf(x / sqrt 2) would cancel."""
+    x = _gelu_sweep().astype(np.float32)
+    got = jg.nn.functional.gelu(jg.tensor(x)).numpy()
+    worst, mismatched = _ulp_error(got, x, _gelu_reference, np.float32)
+    assert worst <= 1.0, f"gelu float32: {worst:.2f} ulp"
+    assert mismatched.size == 0, f"gelu: 0/inf results differ at {mismatched[:5]}"
+
+
+def test_float32_gelu_gradient_matches_phi_plus_x_phi():
+    import math
+    x = _gelu_sweep().astype(np.float32)
+    xt = jg.tensor(x, requires_grad=True)
+    jg.nn.functional.gelu(xt).sum().backward()
+    v = x.astype(np.float64)
+    cdf = np.array([0.5 * math.erfc(-a / math.sqrt(2)) for a in v])
+    term = v * np.exp(-0.5 * v * v) / math.sqrt(2 * math.pi)
+    scale = np.spacing(np.maximum(np.abs(cdf), np.abs(term)).astype(np.float32))
+    ok = scale > 0
+    err = np.abs(xt.grad.astype(np.float64) - (cdf + term))[ok] / scale[ok]
+    assert err.max() <= 2.0, f"gelu' float32: {err.max():.2f} ulp of the larger term"
