@@ -196,9 +196,9 @@ def softplus(x):
 # ----------------------------------------------------------------------------------------------
 # Further unary math (tensor ops tan ... erfinv). The vectorisable ones are written over exp,
 # log and log1p above and computed in float64 (a float32 argument is widened, the caller's
-# store rounds back): accurate to a few ulp. tan, asin, acos, atan, atan2, hypot, log10, erf and
-# erfc are libm calls (scalar, not vectorised): their range reductions are long and these ops
-# are rare in training loops; log10 stays libm so that powers of ten come out exact.
+# store rounds back): accurate to a few ulp. tan, asin, acos, atan, atan2, hypot, log10 (and erf,
+# erfc in float64) are libm calls (scalar, not vectorised): their range reductions are long and
+# these ops are rare in training loops; log10 stays libm so that powers of ten come out exact.
 
 _LN2 = 0.6931471805599453
 
@@ -349,19 +349,9 @@ def hypot(x, y):
     return np.hypot(np.float64(x), np.float64(y))
 
 
-@kernel
-def erf(x):
-    """2/sqrt(pi) * integral of e**-t^2 from 0 to x (libm)."""
-    return math.erf(np.float64(x))
 
 
-@kernel
-def erfc(x):
-    """1 - erf(x), accurate in the tail (libm)."""
-    return math.erfc(np.float64(x))
-
-
-# erf(a) = a P(a^2) for a < 1; erfc(a) = exp(-a^2) Q(1 / (1 + a)) / a for a >= 1 (normal_cdf_pdf)
+# erf(a) = a P(a^2) for a < 1; erfc(a) = exp(-a^2) Q(1 / (1 + a)) / a for a >= 1 (_erf_erfc)
 _ERF_P = (1.1283791670623593, -0.37612638475990723, 0.11283782622055578, -0.02686543831019971,
           0.005221053411772582, -0.0008484396540663175, 0.00011268253828484162, -9.67359063792199e-06)
 _ERFC_Q = (0.5641895562595075, 2.7233867974823543e-06, -0.2822109332623757, -0.5613804998565054,
@@ -380,24 +370,53 @@ def _horner(c, x):
 
 
 @kernel(inline="always")
+def _erf_erfc(a, e):
+    """(erf(a), erfc(a)) for a >= 0 in float64, given e = exp(-a^2): erf(a) = a P(a^2) below
+    a = 1, erfc(a) = e Q(1 / (1 + a)) / a above, each with the other as 1 minus it. P (degree
+    7) and Q (degree 12) are least-squares fits (numpy polyfit on 6,000 Chebyshev nodes against
+    math.erf / math.erfc): relative error of erf < 4e-11 and of erfc < 2e-10 for a in [0, 26]
+    (erfc(26) ~ 1e-296; beyond, e is 0). Vectorisable, for float32 results; the tail of erfc
+    keeps its relative accuracy, where 1 - erf would cancel."""
+    small = a * _horner(_ERF_P, a * a)
+    big = e * _horner(_ERFC_Q, 1.0 / (1.0 + a)) / a
+    if a < 1.0:
+        return small, 1.0 - small
+    return 1.0 - big, big
+
+
+@kernel(inline="always")
+def erf(x):
+    """2/sqrt(pi) * integral of e**-t^2 from 0 to x: float32 from _erf_erfc, float64 libm."""
+    v = np.float64(x)
+    if not isinstance(x, np.float32):
+        return math.erf(v)
+    a = abs(v)
+    return math.copysign(_erf_erfc(a, _exp_f64(-a * a))[0], v)
+
+
+@kernel(inline="always")
+def erfc(x):
+    """1 - erf(x), accurate in the tail: float32 from _erf_erfc, float64 libm."""
+    v = np.float64(x)
+    if not isinstance(x, np.float32):
+        return math.erfc(v)
+    a = abs(v)
+    r, rc = _erf_erfc(a, _exp_f64(-a * a))
+    return 1.0 + r if v < 0 else rc
+
+
+@kernel(inline="always")
 def normal_cdf_pdf(x):
     """(Phi(x), phi(x)): the standard normal CDF (1 + erf(x / sqrt 2)) / 2 and density
-    exp(-x^2 / 2) / sqrt(2 pi), in float64. float32 arguments (GELU's) take a vectorisable
-    form: with a = |x| / sqrt 2, erf(a) = a P(a^2) below a = 1 and erfc(a) = exp(-a^2)
-    Q(1 / (1 + a)) / a above, so Phi(x) = erfc(a) / 2 keeps its relative accuracy in the lower
-    tail. P (degree 7) and Q (degree 12) are least-squares fits (numpy polyfit on 6,000
-    Chebyshev nodes against math.erf / math.erfc): relative error of erf < 4e-11 and of erfc
-    < 2e-10 for a in [0, 26] (erfc(26) ~ 1e-296; beyond, exp(-a^2) is 0). float64 arguments
-    use libm's erf (gradcheck's finite differences need the full precision)."""
+    exp(-x^2 / 2) / sqrt(2 pi), in float64; for float32 arguments (GELU's) Phi(x) = erfc(a) / 2
+    below 0 (a = |x| / sqrt 2), from _erf_erfc, so the lower tail stays accurate; float64
+    arguments use libm's erf (gradcheck's finite differences need the full precision)."""
     v = np.float64(x)
     t = 0.5 * v * v  # a^2
     pdf = _exp_f64(-t) * 0.3989422804014327
     if not isinstance(x, np.float32):
         return 0.5 * (1.0 + math.erf(v * 0.7071067811865476)), pdf
-    a = abs(v) * 0.7071067811865476
-    erfc_small = 1.0 - a * _horner(_ERF_P, t)
-    erfc_big = pdf * 2.5066282746310002 * _horner(_ERFC_Q, 1.0 / (1.0 + a)) / a
-    erfc = erfc_small if a < 1.0 else erfc_big
+    erfc = _erf_erfc(abs(v) * 0.7071067811865476, pdf * 2.5066282746310002)[1]
     return (0.5 * erfc if v < 0 else 1.0 - 0.5 * erfc), pdf
 
 

@@ -151,3 +151,23 @@ def test_float32_gelu_gradient_matches_phi_plus_x_phi():
     ok = scale > 0
     err = np.abs(xt.grad.astype(np.float64) - (cdf + term))[ok] / scale[ok]
     assert err.max() <= 2.0, f"gelu' float32: {err.max():.2f} ulp of the larger term"
+
+
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+def test_float32_erf_and_erfc_are_correctly_rounded_within_an_ulp(name):
+    """float32 erf / erfc run _erf_erfc's fits in float64 (libm's in float64): within an ulp
+    over [-12, 12] and tiny arguments (measured 0.50), erfc's upper tail included; signed
+    zeros, infinities and NaN as libm."""
+    import math
+    ref = getattr(math, name)
+    x = np.concatenate([np.linspace(-12, 12, 120001), np.geomspace(1e-30, 1, 2001),
+                        -np.geomspace(1e-30, 1, 2001)]).astype(np.float32)
+    got = getattr(jg, name)(jg.tensor(x)).numpy()
+    worst, mismatched = _ulp_error(got, x, lambda v: np.array([ref(a) for a in v]), np.float32)
+    assert worst <= 1.0, f"{name} float32: {worst:.2f} ulp"
+    assert mismatched.size == 0, f"{name}: 0/inf results differ at {mismatched[:5]}"
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan], np.float32)
+    got = getattr(jg, name)(jg.tensor(special)).numpy()
+    want = np.array([ref(float(v)) for v in special], np.float32)
+    np.testing.assert_array_equal(got, want)
+    assert np.array_equal(np.signbit(got[:2]), np.signbit(want[:2]))
