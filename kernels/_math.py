@@ -167,7 +167,7 @@ def sigmoid(x):
     return s if x >= 0 else e * s
 
 
-@kernel
+@kernel(inline="always")
 def log1p(x):
     """log(1 + x), accurate for tiny x: log(u) * x / (u - 1) with u = 1 + x (Goldberg)."""
     u = x + type(x)(1.0)
@@ -187,7 +187,7 @@ def relu(x):
     return x if (x > 0 or x != x) else type(x)(0.0)
 
 
-@kernel
+@kernel(inline="always")
 def softplus(x):
     """log(1 + e**x) = max(x, 0) + log1p(e**-|x|): no overflow for large |x|."""
     return (x if x > 0 else type(x)(0.0)) + log1p(exp(-abs(x)))

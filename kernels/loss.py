@@ -36,91 +36,168 @@ def _stirling(t):
     return t * _math.log(t) - t + 0.5 * _math.log(t) + LOG_SQRT_2PI if t > 1.0 else 0.0
 
 
-@kernel
-def _loss1(op, v, t, pw, p):
-    """One element's loss (p: beta / delta); bce logs clamped at -100 as torch."""
-    if op == MSE:
-        d = v - t
-        return d * d
-    if op == L1:
-        return abs(v - t)
-    if op == SMOOTH_L1:
-        d = abs(v - t)
-        return 0.5 * d * d / p if d < p else d - 0.5 * p
-    if op == HUBER:
-        d = abs(v - t)
-        return 0.5 * d * d if d < p else p * (d - 0.5 * p)
-    if op == KL_DIV:  # xlogy(t, t) - t x, 0 where t == 0
-        return (t * _math.log(t) if t != 0 else 0.0) - t * v
-    if op == KL_DIV_LOG:  # e == 0 kept apart: reassociation would scale t = -inf before e's
-        e = _math.exp(t)  # final underflow and give -inf where torch gives 0 * -inf = NaN
-        return e * (t - v) if e != 0 else 0.0 * (t - v)
-    if op == POISSON_LOG or op == POISSON_LOG_FULL:
-        s = _stirling(t) if op == POISSON_LOG_FULL else 0.0
-        return _math.exp(v) - t * v + s
-    if op == POISSON or op == POISSON_FULL:
-        s = _stirling(t) if op == POISSON_FULL else 0.0
-        return v - t * _math.log(v + p) + s
-    if op == BCE:
-        lx = max(math.log(v), -100.0)
-        l1x = max(math.log1p(-v), -100.0)
-        return -(t * lx + (1.0 - t) * l1x)
-    # BCE_LOGITS: (1 - t) x + (1 + (pw - 1) t) softplus(-x)
-    sp = max(-v, 0.0) + math.log1p(math.exp(-abs(v)))
-    return (1.0 - t) * v + (1.0 + (pw - 1.0) * t) * sp
+# One element's loss and its (d/dx, d/dt), per op code, as (v, t, pw, p) -> value: pw is
+# pos_weight (BCE with logits only), p beta / delta / eps; bce logs clamped at -100 as torch.
+# Each loop below runs one op's functions, inlined (a loop branching on the op code for every
+# element did not vectorise: MSE over 1M float32 took 3.4 ms forward, 0.16 ms now).
+@kernel(inline="always")
+def _mse(v, t, pw, p):
+    d = v - t
+    return d * d
 
 
-@kernel
-def _grad1(op, v, t, pw, p):
-    """(d loss / d x, d loss / d t) of one element."""
-    if op == MSE:
-        d = 2.0 * (v - t)
-        return d, -d
-    if op == L1:
-        s = _sign(v - t)
-        return s, -s
-    if op == SMOOTH_L1:
-        d = v - t
-        s = d / p if abs(d) < p else _sign(d)
-        return s, -s
-    if op == HUBER:
-        d = v - t
-        s = d if abs(d) < p else p * _sign(d)
-        return s, -s
-    if op == KL_DIV:  # d/dt as torch's xlogy rule: log t (0 at t == 0) + t / t (NaN at 0)
-        return -t, (_math.log(t) if t != 0 else 0.0) + t / t - v
-    if op == KL_DIV_LOG:
-        e = _math.exp(t)
-        return -e, (e * (t - v + 1.0) if e != 0 else 0.0 * (t - v))
-    if op >= POISSON_LOG:  # d stirling / dt = log t + 1 / (2t) for t > 1
-        ds = (_math.log(t) + 0.5 / t if t > 1.0 else 0.0) if op >= POISSON_LOG_FULL else 0.0
-        if op == POISSON_LOG or op == POISSON_LOG_FULL:
-            return _math.exp(v) - t, ds - v
-        return 1.0 - t / (v + p), ds - _math.log(v + p)
-    if op == BCE:  # torch: (x - t) / max(x (1 - x), 1e-12)
-        gx = (v - t) / max(v * (1.0 - v), 1e-12)
-        gt = max(math.log1p(-v), -100.0) - max(math.log(v), -100.0)
-        return gx, gt
-    # BCE_LOGITS
-    ax = abs(v)
-    e = math.exp(-ax)
-    sig = 1.0 / (1.0 + e) if v >= 0 else e / (1.0 + e)
+@kernel(inline="always")
+def _mse_grad(v, t, pw, p):
+    d = 2.0 * (v - t)
+    return d, -d
+
+
+@kernel(inline="always")
+def _l1(v, t, pw, p):
+    return abs(v - t)
+
+
+@kernel(inline="always")
+def _l1_grad(v, t, pw, p):
+    s = _sign(v - t)
+    return s, -s
+
+
+@kernel(inline="always")
+def _smooth_l1(v, t, pw, p):
+    d = abs(v - t)
+    return 0.5 * d * d / p if d < p else d - 0.5 * p
+
+
+@kernel(inline="always")
+def _smooth_l1_grad(v, t, pw, p):
+    d = v - t
+    s = d / p if abs(d) < p else _sign(d)
+    return s, -s
+
+
+@kernel(inline="always")
+def _huber(v, t, pw, p):
+    d = abs(v - t)
+    return 0.5 * d * d if d < p else p * (d - 0.5 * p)
+
+
+@kernel(inline="always")
+def _huber_grad(v, t, pw, p):
+    d = v - t
+    s = d if abs(d) < p else p * _sign(d)
+    return s, -s
+
+
+@kernel(inline="always")
+def _kl_div(v, t, pw, p):
+    """xlogy(t, t) - t x, 0 where t == 0."""
+    return (t * _math.log(t) if t != 0 else 0.0) - t * v
+
+
+@kernel(inline="always")
+def _kl_div_grad(v, t, pw, p):
+    """d/dt as torch's xlogy rule: log t (0 at t == 0) + t / t (NaN at 0)."""
+    return -t, (_math.log(t) if t != 0 else 0.0) + t / t - v
+
+
+@kernel(inline="always")
+def _kl_div_log(v, t, pw, p):
+    # e == 0 kept apart: reassociation would scale t = -inf before e's final underflow and
+    # give -inf where torch gives 0 * -inf = NaN
+    e = _math.exp(t)
+    return e * (t - v) if e != 0 else 0.0 * (t - v)
+
+
+@kernel(inline="always")
+def _kl_div_log_grad(v, t, pw, p):
+    e = _math.exp(t)
+    return -e, (e * (t - v + 1.0) if e != 0 else 0.0 * (t - v))
+
+
+@kernel(inline="always")
+def _stirling_grad(t):
+    """d _stirling / dt = log t + 1 / (2t) for t > 1, else 0."""
+    return _math.log(t) + 0.5 / t if t > 1.0 else 0.0
+
+
+@kernel(inline="always")
+def _poisson_log(v, t, pw, p):
+    return _math.exp(v) - t * v
+
+
+@kernel(inline="always")
+def _poisson_log_grad(v, t, pw, p):
+    return _math.exp(v) - t, -v
+
+
+@kernel(inline="always")
+def _poisson_log_full(v, t, pw, p):
+    return _poisson_log(v, t, pw, p) + _stirling(t)
+
+
+@kernel(inline="always")
+def _poisson_log_full_grad(v, t, pw, p):
+    return _math.exp(v) - t, _stirling_grad(t) - v
+
+
+@kernel(inline="always")
+def _poisson(v, t, pw, p):
+    return v - t * _math.log(v + p)
+
+
+@kernel(inline="always")
+def _poisson_grad(v, t, pw, p):
+    return 1.0 - t / (v + p), -_math.log(v + p)
+
+
+@kernel(inline="always")
+def _poisson_full(v, t, pw, p):
+    return _poisson(v, t, pw, p) + _stirling(t)
+
+
+@kernel(inline="always")
+def _poisson_full_grad(v, t, pw, p):
+    return 1.0 - t / (v + p), _stirling_grad(t) - _math.log(v + p)
+
+
+@kernel(inline="always")
+def _bce(v, t, pw, p):
+    lx = max(_math.log(v), -100.0)
+    l1x = max(_math.log1p(-v), -100.0)
+    return -(t * lx + (1.0 - t) * l1x)
+
+
+@kernel(inline="always")
+def _bce_grad(v, t, pw, p):
+    """torch: (x - t) / max(x (1 - x), 1e-12)."""
+    gx = (v - t) / max(v * (1.0 - v), 1e-12)
+    gt = max(_math.log1p(-v), -100.0) - max(_math.log(v), -100.0)
+    return gx, gt
+
+
+@kernel(inline="always")
+def _bce_logits(v, t, pw, p):
+    """(1 - t) x + (1 + (pw - 1) t) softplus(-x)."""
+    return (1.0 - t) * v + (1.0 + (pw - 1.0) * t) * _math.softplus(-v)
+
+
+@kernel(inline="always")
+def _bce_logits_grad(v, t, pw, p):
     lw = 1.0 + (pw - 1.0) * t
-    sp_neg = max(-v, 0.0) + math.log1p(e)  # softplus(-x)
-    return (1.0 - t) - lw * (1.0 - sig), -v + (pw - 1.0) * sp_neg
+    return (1.0 - t) - lw * (1.0 - _math.sigmoid(v)), -v + (pw - 1.0) * _math.softplus(-v)
 
 
-@kernel
-def pointwise_loss(op, x, t, w, pw, out, p, reduce):
-    """out_i = w_i * op(x_i, t_i) (reduce=1: skip out); returns (sum of it, sum of w) in
-    float64."""
+@kernel(inline="always")
+def _loss_loop(f, x, t, w, pw, out, p, reduce):
+    """pointwise_loss for one op's element function f."""
     n = x.size
     has_w = w.size > 0
     has_pw = pw.size > 0
     acc = 0.0
     wsum = 0.0 if has_w else float(n)
     for i in range(n):
-        v = _loss1(op, x[i], t[i], pw[i] if has_pw else 1.0, p)
+        v = f(x[i], t[i], pw[i] if has_pw else 1.0, p)
         if has_w:
             v *= w[i]
             wsum += w[i]
@@ -132,20 +209,99 @@ def pointwise_loss(op, x, t, w, pw, out, p, reduce):
 
 
 @kernel
-def pointwise_loss_backward(op, x, t, w, pw, g, gs, scale, gx, gt, p):
-    """gx_i = g_i * w_i * d op / dx, gt_i likewise for the target (gt of size 0: skipped)."""
+def pointwise_loss(op, x, t, w, pw, out, p, reduce):
+    """out_i = w_i * op(x_i, t_i) (reduce=1: skip out); returns (sum of it, sum of w) in
+    float64."""
+    if op == MSE:
+        return _loss_loop(_mse, x, t, w, pw, out, p, reduce)
+    if op == L1:
+        return _loss_loop(_l1, x, t, w, pw, out, p, reduce)
+    if op == SMOOTH_L1:
+        return _loss_loop(_smooth_l1, x, t, w, pw, out, p, reduce)
+    if op == HUBER:
+        return _loss_loop(_huber, x, t, w, pw, out, p, reduce)
+    if op == BCE:
+        return _loss_loop(_bce, x, t, w, pw, out, p, reduce)
+    if op == BCE_LOGITS:
+        return _loss_loop(_bce_logits, x, t, w, pw, out, p, reduce)
+    if op == KL_DIV:
+        return _loss_loop(_kl_div, x, t, w, pw, out, p, reduce)
+    if op == KL_DIV_LOG:
+        return _loss_loop(_kl_div_log, x, t, w, pw, out, p, reduce)
+    if op == POISSON_LOG:
+        return _loss_loop(_poisson_log, x, t, w, pw, out, p, reduce)
+    if op == POISSON:
+        return _loss_loop(_poisson, x, t, w, pw, out, p, reduce)
+    if op == POISSON_LOG_FULL:
+        return _loss_loop(_poisson_log_full, x, t, w, pw, out, p, reduce)
+    return _loss_loop(_poisson_full, x, t, w, pw, out, p, reduce)
+
+
+@kernel(inline="always")
+def _grad_loop(f, x, t, w, pw, g, gs, scale, gx, gt, p):
+    """pointwise_loss_backward for one op's gradient function f. A reduced loss (gs = 0) has
+    one upstream value, loaded once: read per element, the loop did not vectorise (BCE with
+    logits over 1M float32, forward + backward: 18.3 ms, 6.0 ms with its own loop)."""
     n = x.size
     has_w = w.size > 0
     has_pw = pw.size > 0
     want_t = gt.size > 0
+    if gs == 0:
+        c0 = g[0] * scale
+        for i in range(n):
+            a, b = f(x[i], t[i], pw[i] if has_pw else 1.0, p)
+            c = c0 * w[i] if has_w else c0
+            gx[i] = a * c
+            if want_t:
+                gt[i] = b * c
+        return
     for i in range(n):
-        a, b = _grad1(op, x[i], t[i], pw[i] if has_pw else 1.0, p)
+        a, b = f(x[i], t[i], pw[i] if has_pw else 1.0, p)
         c = g[i * gs] * scale
         if has_w:
             c *= w[i]
         gx[i] = a * c
         if want_t:
             gt[i] = b * c
+
+
+@kernel
+def pointwise_loss_backward(op, x, t, w, pw, g, gs, scale, gx, gt, p):
+    """gx_i = g_i * w_i * d op / dx, gt_i likewise for the target (gt of size 0: skipped)."""
+    if op == MSE:
+        _grad_loop(_mse_grad, x, t, w, pw, g, gs, scale, gx, gt, p)
+        return
+    if op == L1:
+        _grad_loop(_l1_grad, x, t, w, pw, g, gs, scale, gx, gt, p)
+        return
+    if op == SMOOTH_L1:
+        _grad_loop(_smooth_l1_grad, x, t, w, pw, g, gs, scale, gx, gt, p)
+        return
+    if op == HUBER:
+        _grad_loop(_huber_grad, x, t, w, pw, g, gs, scale, gx, gt, p)
+        return
+    if op == BCE:
+        _grad_loop(_bce_grad, x, t, w, pw, g, gs, scale, gx, gt, p)
+        return
+    if op == BCE_LOGITS:
+        _grad_loop(_bce_logits_grad, x, t, w, pw, g, gs, scale, gx, gt, p)
+        return
+    if op == KL_DIV:
+        _grad_loop(_kl_div_grad, x, t, w, pw, g, gs, scale, gx, gt, p)
+        return
+    if op == KL_DIV_LOG:
+        _grad_loop(_kl_div_log_grad, x, t, w, pw, g, gs, scale, gx, gt, p)
+        return
+    if op == POISSON_LOG:
+        _grad_loop(_poisson_log_grad, x, t, w, pw, g, gs, scale, gx, gt, p)
+        return
+    if op == POISSON:
+        _grad_loop(_poisson_grad, x, t, w, pw, g, gs, scale, gx, gt, p)
+        return
+    if op == POISSON_LOG_FULL:
+        _grad_loop(_poisson_log_full_grad, x, t, w, pw, g, gs, scale, gx, gt, p)
+        return
+    _grad_loop(_poisson_full_grad, x, t, w, pw, g, gs, scale, gx, gt, p)
 
 
 @kernel
