@@ -36,7 +36,9 @@ _ENTRY = re.compile(r"^(?P<mod>[A-Za-z_][A-Za-z0-9_]*)-(?P<stamp>[0-9a-f]{16})$"
 
 
 def kernel_dispatchers():
-    """{qualified name: dispatcher} for every numba kernel defined in a jitgrad.kernels module."""
+    """{qualified name: dispatcher} for every numba kernel defined in a jitgrad.kernels module
+    (helpers inlined at numba IR level, ``inline="always"``, are part of their callers' code and
+    never compiled on their own: left out)."""
     from numba.core.dispatcher import Dispatcher
 
     from . import kernels
@@ -44,7 +46,8 @@ def kernel_dispatchers():
     for info in sorted(pkgutil.iter_modules(kernels.__path__), key=lambda m: m.name):
         mod = importlib.import_module(f"{kernels.__name__}.{info.name}")
         for name, obj in vars(mod).items():
-            if isinstance(obj, Dispatcher) and obj.py_func.__module__ == mod.__name__:
+            if isinstance(obj, Dispatcher) and obj.py_func.__module__ == mod.__name__ and \
+                    obj.targetoptions.get("inline") != "always":
                 found[f"{info.name}.{name}"] = obj
     return found
 
