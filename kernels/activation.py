@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _math
 from ._jit import kernel
+from ._rows import strided
 
 (RELU, RELU6, LEAKY_RELU, ELU, GELU, GELU_TANH, SILU, MISH, SOFTPLUS, SIGMOID, TANH,
  HARDTANH) = range(12)
@@ -224,13 +225,10 @@ def softmax_forward(x, out, outer, n, inner, log):
         if inner == 1:
             _softmax_row(x[base:base + n], out[base:base + n], log)
             continue
-        # strided rows go through a contiguous copy, so the row loops vectorise here too
-        for k in range(inner):
-            b = base + k
-            e = b + (n - 1) * inner + 1
-            xr[:] = x[b:e:inner]
+        for k in range(inner):  # a strided row through a contiguous copy (kernels/_rows.py)
+            xr[:] = strided(x, base + k, n, inner)
             _softmax_row(xr, yr, log)
-            out[b:e:inner] = yr
+            strided(out, base + k, n, inner)[:] = yr
 
 
 @kernel
@@ -262,9 +260,7 @@ def softmax_backward(y, gy, gx, outer, n, inner, log):
             _softmax_row_backward(y[base:base + n], gy[base:base + n], gx[base:base + n], log)
             continue
         for k in range(inner):
-            b = base + k
-            e = b + (n - 1) * inner + 1
-            yr[:] = y[b:e:inner]
-            gr[:] = gy[b:e:inner]
+            yr[:] = strided(y, base + k, n, inner)
+            gr[:] = strided(gy, base + k, n, inner)
             _softmax_row_backward(yr, gr, xr, log)
-            gx[b:e:inner] = xr
+            strided(gx, base + k, n, inner)[:] = xr

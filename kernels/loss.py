@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _math
 from ._jit import kernel
+from ._rows import strided
 
 MSE, L1, SMOOTH_L1, HUBER, BCE, BCE_LOGITS = range(6)
 # kl_div (target as probabilities / log-probabilities); poisson_nll (log_input, p = eps), the
@@ -138,7 +139,8 @@ def _poisson_log_full(v, t, pw, p):
 
 @kernel(inline="always")
 def _poisson_log_full_grad(v, t, pw, p):
-    return _math.exp(v) - t, _stirling_grad(t) - v
+    gx, gt = _poisson_log_grad(v, t, pw, p)
+    return gx, gt + _stirling_grad(t)
 
 
 @kernel(inline="always")
@@ -158,7 +160,8 @@ def _poisson_full(v, t, pw, p):
 
 @kernel(inline="always")
 def _poisson_full_grad(v, t, pw, p):
-    return 1.0 - t / (v + p), _stirling_grad(t) - _math.log(v + p)
+    gx, gt = _poisson_grad(v, t, pw, p)
+    return gx, gt + _stirling_grad(t)
 
 
 @kernel(inline="always")
@@ -304,7 +307,7 @@ def pointwise_loss_backward(op, x, t, w, pw, g, gs, scale, gx, gt, p):
     _grad_loop(_poisson_full_grad, x, t, w, pw, g, gs, scale, gx, gt, p)
 
 
-@kernel
+@kernel(inline="always")
 def _row_lse(row):
     """log sum_c exp(row[c]) in float64, shifted by the row's largest value (a NaN propagates
     through the sum)."""
@@ -318,14 +321,7 @@ def _row_lse(row):
     return m + _math.log(acc)
 
 
-@kernel
-def _row(x, b, C, inner):
-    """Sample row b of x seen as (N, C, inner): a contiguous slice when inner = 1, which is
-    what lets the row loops vectorise (a strided view compiles a scalar twin)."""
-    return x[b:b + (C - 1) * inner + 1:inner]
-
-
-@kernel
+@kernel(inline="always")
 def _row_grad(row, w, has_w, t, qt, lsc, Q, gv, z, out):
     """out[c] = gv (exp(row[c] - z) Q - q_c), q_c = lsc w_c + qt [c = t]: one sample's
     cross-entropy gradient over class indices (the select on c = t, not an if, and one loop
@@ -351,13 +347,18 @@ def cross_entropy_forward(x, idx, prob, w, C, inner, ignore, ls, loss, lse):
     has_w = w.size > 0
     total = 0.0
     wsum = 0.0
+    xr = np.empty(C if inner > 1 else 0, x.dtype)  # a strided row's copy (kernels/_rows.py)
     for s in range(S):
         b = (s // inner) * C * inner + s % inner
         if by_index and idx[s] == ignore:
             loss[s] = 0.0
             lse[s] = 0.0
             continue
-        z = _row_lse(x[b:b + C]) if inner == 1 else _row_lse(_row(x, b, C, inner))
+        if inner == 1:
+            z = _row_lse(x[b:b + C])
+        else:
+            xr[:] = strided(x, b, C, inner)
+            z = _row_lse(xr)
         lse[s] = z
         li = 0.0
         if by_index:
@@ -394,6 +395,8 @@ def cross_entropy_backward(x, idx, prob, w, lse, g, gs, scale, C, inner, ignore,
     if by_index and ls > 0:
         for c in range(C):
             wall += w[c] if has_w else 1.0
+    xr = np.empty(C if inner > 1 else 0, x.dtype)  # a strided row and its gradient, copied
+    gr = np.empty_like(xr)
     for s in range(S):
         b = (s // inner) * C * inner + s % inner
         gv = g[s * gs] * scale
@@ -410,8 +413,9 @@ def cross_entropy_backward(x, idx, prob, w, lse, g, gs, scale, C, inner, ignore,
                 _row_grad(x[b:b + C], w, has_w, t, (1.0 - ls) * wt, ls / C, Q, gv, z,
                           gx[b:b + C])
             else:
-                _row_grad(_row(x, b, C, inner), w, has_w, t, (1.0 - ls) * wt, ls / C, Q, gv, z,
-                          _row(gx, b, C, inner))
+                xr[:] = strided(x, b, C, inner)
+                _row_grad(xr, w, has_w, t, (1.0 - ls) * wt, ls / C, Q, gv, z, gr)
+                strided(gx, b, C, inner)[:] = gr
         else:
             Q = 0.0
             for c in range(C):
