@@ -70,9 +70,11 @@ def sgd_step(p, g, buf, seg, hs, use_buf, nesterov):
 @kernel
 def _adam_block(p, g, m, v, vmax, h, amsgrad):
     """d = s*g + wd*p; p *= decay; m += (1-b1)(d-m); v = b2 v + (1-b2) d^2;
-    p -= step * m / (sqrt(max(vmax, v)) / bc2s + eps).
-    h = [wd, sign, decay, 1-b1, b2, 1-b2, step, bc2s, eps]."""
-    wd, sign, decay, c1, b2, c2, step, bc2s, eps = h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8]
+    p -= step * m / (sqrt(max(vmax, v)) + eps), with step = lr sqrt(bc2) / bc1 and
+    eps = eps sqrt(bc2): torch's step * m / (sqrt(v) / sqrt(bc2) + eps) without its second
+    division (1M float32: 187-210 -> 172-183 us; the FP divider bounds this loop).
+    h = [wd, sign, decay, 1-b1, b2, 1-b2, step, eps]."""
+    wd, sign, decay, c1, b2, c2, step, eps = h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]
     if amsgrad:
         for i in range(p.size):
             x = p[i]
@@ -83,7 +85,7 @@ def _adam_block(p, g, m, v, vmax, h, amsgrad):
             m[i] = mi
             v[i] = vi
             vmax[i] = mx
-            p[i] = x * decay - step * mi / (np.sqrt(mx) / bc2s + eps)
+            p[i] = x * decay - step * mi / (np.sqrt(mx) + eps)
     else:
         for i in range(p.size):
             x = p[i]
@@ -92,7 +94,7 @@ def _adam_block(p, g, m, v, vmax, h, amsgrad):
             vi = b2 * v[i] + c2 * d * d
             m[i] = mi
             v[i] = vi
-            p[i] = x * decay - step * mi / (np.sqrt(vi) / bc2s + eps)
+            p[i] = x * decay - step * mi / (np.sqrt(vi) + eps)
 
 
 @kernel(parallel=True)

@@ -41,8 +41,9 @@ class Adam(Optimizer):
         rows = []
         for i0, _ in runs:
             step = int(buf.steps[i0])
-            rows.append([wd, sign, decay, 1.0 - b1, b2, 1.0 - b2, lr / (1 - b1 ** step),
-                         math.sqrt(1 - b2 ** step), eps])
+            bc2s = math.sqrt(1 - b2 ** step)
+            rows.append([wd, sign, decay, 1.0 - b1, b2, 1.0 - b2, lr * bc2s / (1 - b1 ** step),
+                         eps * bc2s])
         ams = bool(group["amsgrad"])
         vmax = buf.state["max_exp_avg_sq"] if ams else empty(buf.dtype)
         K.adam_step(buf.data, buf.grad, buf.state["exp_avg"], buf.state["exp_avg_sq"], vmax, seg,
