@@ -30,7 +30,8 @@ def _fwd_bwd(fn, leaves, upstream):
 
 
 # ----------------------------------------------------------------------------- Linear
-LINEAR = {"small": (16, 32, 32), "large": (512, 1024, 1024)}   # batch, in, out
+# batch, in, out; "head": one output feature (a regression head), whose backward is an outer product
+LINEAR = {"small": (16, 32, 32), "large": (512, 1024, 1024), "head": (4096, 256, 1)}
 _LIN = {}
 for _name, (_b, _i, _o) in LINEAR.items():
     jg.manual_seed(0)

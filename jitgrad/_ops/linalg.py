@@ -9,6 +9,7 @@ import numpy as np
 from .. import _check
 from ..autograd.function import Function
 from .broadcast import sum_to
+from .util import gemm
 
 # op name -> required ndim of both operands (None: matmul's any-rank rules)
 _NDIM = {"matmul": None, "mm": 2, "bmm": 3, "dot": 1}
@@ -50,8 +51,8 @@ def _validate(op, a, b):
 def _product(a, b):
     """a @ b by BLAS; (..., m, k) @ (k, n) as a single (batch*m, k) @ (k, n) GEMM."""
     if a.ndim > 2 and b.ndim == 2:
-        return np.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
-    return np.matmul(a, b)
+        return gemm(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+    return gemm(a, b) if a.ndim == 2 and b.ndim == 2 else np.matmul(a, b)
 
 
 def _grad_input(g, b, shape):
@@ -63,7 +64,7 @@ def _grad_other(g, a, shape):
     """d(a @ b)/db for >= 2-D operands: a^T @ g, batch broadcasting undone."""
     if a.ndim > 2 and len(shape) == 2:
         # the batch sum of a_i^T g_i is one (k, B*m) @ (B*m, n) GEMM
-        return np.matmul(a.reshape(-1, a.shape[-1]).T, g.reshape(-1, g.shape[-1]))
+        return gemm(a.reshape(-1, a.shape[-1]).T, g.reshape(-1, g.shape[-1]))
     return sum_to(np.matmul(np.swapaxes(a, -1, -2), g), shape)
 
 

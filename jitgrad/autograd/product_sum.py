@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from .._ops.util import gemm
 from ..kernels import linear as _KL
 
 _shared = threading.local()
@@ -86,7 +87,7 @@ class ProductSum:
             _KL.bias_act_backward(_KL.ACT_NONE, flat, flat, flat, out, a.shape[1])
             return out
         b = self.b[0] if len(self.b) == 1 else np.concatenate(self.b)
-        return np.matmul(a.T, b, out=out)
+        return gemm(a.T, b, out=out)
 
 
 def add(prev, g):

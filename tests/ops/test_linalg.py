@@ -107,3 +107,27 @@ def test_transposed_input_float32_matches_torch():
     np.testing.assert_allclose(out.data, (torch.tensor(a.data).T @ torch.tensor(b.data)).numpy(),
                                rtol=1e-5, atol=1e-6)
     assert out.dtype == np.float32
+
+
+@pytest.mark.parametrize("sa,sb", [((5, 1), (1, 4)), ((1, 1), (1, 3)), ((3, 5, 1), (1, 4)),
+                                   ((0, 1), (1, 2))])
+def test_inner_dimension_one_is_an_outer_product(sa, sb):
+    # k = 1 goes through a broadcast multiply instead of BLAS (jitgrad/_ops/util.py gemm)
+    a, b = _t(*sa, requires_grad=True), _t(*sb, requires_grad=True, seed=1)
+    np.testing.assert_array_equal(jg.matmul(a, b).detach().numpy(), a.data @ b.data)
+    g = np.random.default_rng(2).standard_normal(np.broadcast_shapes(sa[:-1], (1,)) + sb[-1:])
+    assert jg.gradcheck(lambda u, v: jg.matmul(u, v) * jg.tensor(g), [a, b])
+
+
+@pytest.mark.parametrize("n_in,n_out", [(1, 6), (6, 1), (1, 1)])
+def test_linear_with_one_input_or_output_feature(n_in, n_out):
+    lin = jg.nn.Linear(n_in, n_out).double()
+    x = _t(7, n_in, requires_grad=True, seed=3)
+    w, bias = lin.weight.data, lin.bias.data
+    np.testing.assert_allclose(lin(x).detach().numpy(), x.data @ w.T + bias, rtol=1e-14)
+    g = jg.tensor(np.random.default_rng(4).standard_normal((7, n_out)))
+    assert jg.gradcheck(lambda u, W, c: jg.nn.functional.linear(u, W, c) * g,
+                        [x, lin.weight, lin.bias])
+    for act in ("relu", "tanh"):
+        assert jg.gradcheck(lambda u, W, c: jg.nn.functional.linear_act(u, W, c, act) * g,
+                            [x, lin.weight, lin.bias])

@@ -14,7 +14,7 @@ from ...kernels import elementwise as _ew
 from ...kernels import linear as K
 from ...kernels import index as KI
 from . import _resample
-from ..._ops.util import contiguous
+from ..._ops.util import contiguous, gemm
 from ..._tensor import Tensor, _make
 
 ACT_NONE, ACT_RELU, ACT_TANH, ACT_SIGMOID = K.ACT_NONE, K.ACT_RELU, K.ACT_TANH, K.ACT_SIGMOID
@@ -67,7 +67,7 @@ class Linear(Function):
         lead = x.shape[:-1]
         x2 = x.reshape(-1, w.shape[1])
         y = np.empty((x2.shape[0], n_out), x.dtype)
-        np.matmul(x2, w.T, out=y)
+        gemm(x2, w.T, out=y)
         if b is not None or act != ACT_NONE:
             K.bias_act_forward(act, y.reshape(-1), _NO_BIAS[y.dtype] if b is None else
                                contiguous(b), n_out)
@@ -97,7 +97,7 @@ class Linear(Function):
             K.bias_act_backward(ctx.act, g2.reshape(-1) if y is None else y.reshape(-1),
                                 g2.reshape(-1), gz.reshape(-1), gb, n_out)
             g2 = gz
-        gx = np.matmul(g2, w).reshape(g.shape[:-1] + (w.shape[1],)) if need[0] else None
+        gx = gemm(g2, w).reshape(g.shape[:-1] + (w.shape[1],)) if need[0] else None
         gw = None
         if need[1]:  # straight into the weight's gradient store when the engine allows it;
             # else kept as a term (a layer applied at every step of a loop: one GEMM at the end)
