@@ -337,6 +337,83 @@ def _row_grad(row, w, has_w, t, qt, lsc, Q, gv, z, out):
             out[c] = gv * (_math.exp(np.float64(row[c]) - z) * Q - q)
 
 
+# Rows of at most SHORT_ROW classes (a ten-class head) run in blocks of BLOCK_ROWS rows, each
+# block transposed into a (C, rows) scratch so the exp / log loops run across rows: a loop
+# over one row of 10 classes hardly vectorises. Class-index targets, float32, old -> new:
+# 512 x 10 forward 23.8 -> 10.6 us, backward 17.1 -> 11.3 us; 4096 x 10 189 -> 75 and
+# 126 -> 79 us; 512 x 16 21.5 -> 14.9 and 14.6 -> 16.7 us; 512 x 32 backward 24 -> 36 us.
+SHORT_ROW = 16
+BLOCK_ROWS = 128
+
+
+@kernel(inline="always")
+def _transpose_in(x, s0, n, C, t):
+    """t[c, r] = x[s0 + r, c] for the n rows from s0 of the contiguous (S, C) array x (column by
+    column through strided views: 4096 x 10 float32 took 28 us as a row-major double loop,
+    12 us so)."""
+    block = x[s0 * C:(s0 + n) * C].reshape(n, C)
+    for c in range(C):
+        col, tc = block[:, c], t[c]
+        for r in range(n):
+            tc[r] = col[r]
+
+
+@kernel(inline="always")
+def _block_lse(x, s0, n, C, t, m, acc, lse):
+    """lse[s0 + r] = log sum_c exp(x[s0 + r, c]) for the n rows from s0 of the contiguous
+    (S, C) array x, as _row_lse computes it (float64, shifted by the row's largest value),
+    via t (C x n, the block transposed) and the row vectors m, acc."""
+    _transpose_in(x, s0, n, C, t)
+    for r in range(n):
+        m[r] = -np.inf
+        acc[r] = 0.0
+    for c in range(C):
+        for r in range(n):
+            v = t[c, r]
+            m[r] = v if v > m[r] else m[r]
+    for c in range(C):
+        for r in range(n):
+            acc[r] += _math.exp(t[c, r] - m[r])
+    for r in range(n):
+        lse[s0 + r] = m[r] + _math.log(acc[r])
+
+
+@kernel(inline="always")
+def _block_grad(x, idx, w, has_w, lse, g, gs, scale, s0, n, C, ignore, ls, wall, t, rv, gx):
+    """gx rows s0..s0+n of the contiguous (S, C) layout, class-index targets, as _row_grad
+    computes them, across rows: t (C x n) holds the block's logits transposed, then their
+    gradients; rv (4 x n) each row's g_s, lse, Q and (1-ls) w_t (all 0 for an ignored row)."""
+    lsc = ls / C
+    _transpose_in(x, s0, n, C, t)
+    for r in range(n):
+        s = s0 + r
+        k = idx[s]
+        if k == ignore:
+            rv[0, r] = 0.0
+            rv[1, r] = 0.0
+            rv[2, r] = 0.0
+            rv[3, r] = 0.0
+        else:
+            wt = w[k] if has_w else 1.0
+            rv[0, r] = g[s * gs] * scale
+            rv[1, r] = lse[s]
+            rv[2, r] = (1.0 - ls) * wt + lsc * wall
+            rv[3, r] = (1.0 - ls) * wt
+    gv, z, Q, qt, ks = rv[0], rv[1], rv[2], rv[3], idx[s0:s0 + n]
+    for c in range(C):
+        qc = lsc * w[c] if has_w else lsc
+        tc = t[c]
+        for r in range(n):
+            q = qc + qt[r] if c == ks[r] else qc
+            v = gv[r] * (_math.exp(tc[r] - z[r]) * Q[r] - q)
+            tc[r] = v if ks[r] != ignore else 0.0
+    out = gx[s0 * C:(s0 + n) * C].reshape(n, C)
+    for c in range(C):
+        col, tc = out[:, c], t[c]
+        for r in range(n):
+            col[r] = tc[r]
+
+
 @kernel
 def cross_entropy_forward(x, idx, prob, w, C, inner, ignore, ls, loss, lse):
     """loss[s] = -sum_c q_c log_softmax(x[s])_c, q = (1-ls) w_t onehot(t) + ls/C w (indices) or
@@ -348,13 +425,21 @@ def cross_entropy_forward(x, idx, prob, w, C, inner, ignore, ls, loss, lse):
     total = 0.0
     wsum = 0.0
     xr = np.empty(C if inner > 1 else 0, x.dtype)  # a strided row's copy (kernels/_rows.py)
+    short = inner == 1 and C <= SHORT_ROW
+    if short:
+        nb = min(S, BLOCK_ROWS)
+        t, m, acc = np.empty((C, nb)), np.empty(nb), np.empty(nb)
+        for s0 in range(0, S, BLOCK_ROWS):
+            _block_lse(x, s0, min(BLOCK_ROWS, S - s0), C, t, m, acc, lse)
     for s in range(S):
         b = (s // inner) * C * inner + s % inner
         if by_index and idx[s] == ignore:
             loss[s] = 0.0
             lse[s] = 0.0
             continue
-        if inner == 1:
+        if short:
+            z = lse[s]
+        elif inner == 1:
             z = _row_lse(x[b:b + C])
         else:
             xr[:] = strided(x, b, C, inner)
@@ -395,6 +480,13 @@ def cross_entropy_backward(x, idx, prob, w, lse, g, gs, scale, C, inner, ignore,
     if by_index and ls > 0:
         for c in range(C):
             wall += w[c] if has_w else 1.0
+    if by_index and inner == 1 and C <= SHORT_ROW:
+        nb = min(S, BLOCK_ROWS)
+        t, rv = np.empty((C, nb)), np.empty((4, nb))
+        for s0 in range(0, S, BLOCK_ROWS):
+            _block_grad(x, idx, w, has_w, lse, g, gs, scale, s0, min(BLOCK_ROWS, S - s0), C,
+                        ignore, ls, wall, t, rv, gx)
+        return
     xr = np.empty(C if inner > 1 else 0, x.dtype)  # a strided row and its gradient, copied
     gr = np.empty_like(xr)
     for s in range(S):

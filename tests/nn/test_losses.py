@@ -57,6 +57,30 @@ def test_cross_entropy_contiguous_rows_equal_the_strided_layout(C, weighted):
                                atol=1e-15)
 
 
+@pytest.mark.parametrize("C", [2, 10, 16])
+def test_cross_entropy_short_rows_in_blocks_equal_the_strided_layout(C):
+    """(N, C) inputs with few classes run in blocks of rows (kernels/loss.py SHORT_ROW): 300
+    rows span three blocks; ignored targets, weights and smoothing as the row loops have them."""
+    rng = np.random.default_rng(C)
+    x = rng.normal(scale=3.0, size=(60, C, 5))
+    t = rng.integers(0, C, size=(60, 5))
+    t[::7, 1] = -100
+    w = jg.tensor(rng.uniform(0.5, 2.0, C))
+    rows = np.ascontiguousarray(x.transpose(0, 2, 1).reshape(300, C))
+    xs, xr = _leaf(x), _leaf(rows)
+    a = F.cross_entropy(xs, jg.tensor(t), w, label_smoothing=0.2, reduction="none")
+    b = F.cross_entropy(xr, jg.tensor(t.reshape(-1)), w, label_smoothing=0.2, reduction="none")
+    np.testing.assert_allclose(a.detach().numpy().reshape(-1), b.detach().numpy(), rtol=1e-12)
+    want = _ce_ref(rows, t.reshape(-1), w.numpy(), reduction="none", label_smoothing=0.2)
+    np.testing.assert_allclose(b.detach().numpy(), want, rtol=1e-12)
+    g = rng.uniform(0.5, 1.5, size=(60, 5))
+    a.backward(jg.tensor(g))
+    b.backward(jg.tensor(g.reshape(-1)))
+    np.testing.assert_allclose(xs.grad.transpose(0, 2, 1).reshape(300, C), xr.grad, rtol=1e-12,
+                               atol=1e-15)
+    assert (xr.grad[t.reshape(-1) == -100] == 0).all()
+
+
 def test_cross_entropy_nan_logit_makes_only_its_row_nan():
     x = np.array([[0.5, np.nan, 1.0], [0.5, 2.0, 1.0]], np.float32)
     xl = _leaf(x, jg.float32)
