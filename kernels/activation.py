@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _math
 from ._jit import kernel
-from ._rows import strided
+from ._rows import BLOCK_ROWS, SHORT_ROW, from_columns, to_columns
 
 (RELU, RELU6, LEAKY_RELU, ELU, GELU, GELU_TANH, SILU, MISH, SOFTPLUS, SIGMOID, TANH,
  HARDTANH) = range(12)
@@ -215,20 +215,73 @@ def _softmax_row(x, out, log):
             out[j] -= ls
 
 
+@kernel(inline="always")
+def _softmax_cols(x, out, m, s, log):
+    """_softmax_row down every column of the (n, R) arrays x, out (m, s: float64 scratch of
+    at least R): the same steps, run across columns, for strided rows (the (n, inner) slabs of
+    an (outer, n, inner) layout) and for blocks of short rows."""
+    n, R = x.shape
+    for r in range(R):
+        m[r] = -np.inf
+        s[r] = 0.0
+    for j in range(n):
+        xj = x[j]
+        for r in range(R):
+            v = xj[r]
+            m[r] = v if v > m[r] else m[r]
+    for r in range(R):
+        m[r] = 0.0 if m[r] == -np.inf else m[r]
+    if log == 0:
+        for j in range(n):
+            xj, oj = x[j], out[j]
+            for r in range(R):
+                e = _math.exp(xj[r] - m[r])
+                oj[r] = e
+                s[r] += e
+        for r in range(R):
+            s[r] = 1.0 / s[r]
+        for j in range(n):
+            oj = out[j]
+            for r in range(R):
+                oj[r] *= s[r]
+    else:
+        for j in range(n):
+            xj = x[j]
+            for r in range(R):
+                s[r] += _math.exp(xj[r] - m[r])
+        for r in range(R):
+            s[r] = _math.log(s[r])
+        for j in range(n):
+            xj, oj = x[j], out[j]
+            for r in range(R):
+                oj[r] = xj[r] - m[r]
+        for j in range(n):
+            oj = out[j]
+            for r in range(R):
+                oj[r] -= s[r]
+
+
 @kernel
 def softmax_forward(x, out, outer, n, inner, log):
     """out = softmax(x) (log=1: log_softmax) along the middle axis of (outer, n, inner)."""
-    xr = np.empty(n if inner > 1 else 0, x.dtype)
-    yr = np.empty_like(xr)
-    for o in range(outer):
-        base = o * n * inner
-        if inner == 1:
-            _softmax_row(x[base:base + n], out[base:base + n], log)
-            continue
-        for k in range(inner):  # a strided row through a contiguous copy (kernels/_rows.py)
-            xr[:] = strided(x, base + k, n, inner)
-            _softmax_row(xr, yr, log)
-            strided(out, base + k, n, inner)[:] = yr
+    if inner > 1:
+        m, s = np.empty(inner), np.empty(inner)
+        for o in range(outer):
+            a, b = o * n * inner, (o + 1) * n * inner
+            _softmax_cols(x[a:b].reshape(n, inner), out[a:b].reshape(n, inner), m, s, log)
+    elif n <= SHORT_ROW:  # blocks of short rows, transposed (kernels/_rows.py)
+        rows = min(outer, BLOCK_ROWS)
+        tx, ty = np.empty(n * rows, x.dtype), np.empty(n * rows, x.dtype)
+        m, s = np.empty(rows), np.empty(rows)
+        for s0 in range(0, outer, BLOCK_ROWS):
+            k = min(BLOCK_ROWS, outer - s0)
+            bx, by = tx[:n * k].reshape(n, k), ty[:n * k].reshape(n, k)
+            to_columns(x, s0, k, n, bx)
+            _softmax_cols(bx, by, m, s, log)
+            from_columns(by, s0, k, n, out)
+    else:
+        for o in range(outer):
+            _softmax_row(x[o * n:(o + 1) * n], out[o * n:(o + 1) * n], log)
 
 
 @kernel
@@ -248,19 +301,54 @@ def _softmax_row_backward(y, gy, gx, log):
             gx[j] = gy[j] - _math.exp(y[j]) * s
 
 
+@kernel(inline="always")
+def _softmax_cols_backward(y, gy, gx, s, log):
+    """_softmax_row_backward down every column of the (n, R) arrays (s: float64 scratch)."""
+    n, R = y.shape
+    for r in range(R):
+        s[r] = 0.0
+    if log == 0:
+        for j in range(n):
+            yj, gj = y[j], gy[j]
+            for r in range(R):
+                s[r] += gj[r] * yj[r]
+        for j in range(n):
+            yj, gj, xj = y[j], gy[j], gx[j]
+            for r in range(R):
+                xj[r] = yj[r] * (gj[r] - s[r])
+    else:
+        for j in range(n):
+            gj = gy[j]
+            for r in range(R):
+                s[r] += gj[r]
+        for j in range(n):
+            yj, gj, xj = y[j], gy[j], gx[j]
+            for r in range(R):
+                xj[r] = gj[r] - _math.exp(yj[r]) * s[r]
+
+
 @kernel
 def softmax_backward(y, gy, gx, outer, n, inner, log):
     """softmax: gx = y * (gy - sum(gy * y)); log_softmax: gx = gy - exp(y) * sum(gy)."""
-    yr = np.empty(n if inner > 1 else 0, y.dtype)
-    gr = np.empty_like(yr)
-    xr = np.empty_like(yr)
-    for o in range(outer):
-        base = o * n * inner
-        if inner == 1:
-            _softmax_row_backward(y[base:base + n], gy[base:base + n], gx[base:base + n], log)
-            continue
-        for k in range(inner):
-            yr[:] = strided(y, base + k, n, inner)
-            gr[:] = strided(gy, base + k, n, inner)
-            _softmax_row_backward(yr, gr, xr, log)
-            strided(gx, base + k, n, inner)[:] = xr
+    if inner > 1:
+        s = np.empty(inner)
+        for o in range(outer):
+            a, b = o * n * inner, (o + 1) * n * inner
+            _softmax_cols_backward(y[a:b].reshape(n, inner), gy[a:b].reshape(n, inner),
+                                   gx[a:b].reshape(n, inner), s, log)
+    elif n <= SHORT_ROW:  # blocks of short rows, transposed (kernels/_rows.py)
+        rows = min(outer, BLOCK_ROWS)
+        ty, tg, tx = (np.empty(n * rows, y.dtype), np.empty(n * rows, y.dtype),
+                      np.empty(n * rows, y.dtype))
+        s = np.empty(rows)
+        for s0 in range(0, outer, BLOCK_ROWS):
+            k = min(BLOCK_ROWS, outer - s0)
+            by, bg, bx = ty[:n * k].reshape(n, k), tg[:n * k].reshape(n, k), tx[:n * k].reshape(n, k)
+            to_columns(y, s0, k, n, by)
+            to_columns(gy, s0, k, n, bg)
+            _softmax_cols_backward(by, bg, bx, s, log)
+            from_columns(bx, s0, k, n, gx)
+    else:
+        for o in range(outer):
+            a, b = o * n, (o + 1) * n
+            _softmax_row_backward(y[a:b], gy[a:b], gx[a:b], log)

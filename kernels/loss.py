@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _math
 from ._jit import kernel
-from ._rows import strided
+from ._rows import BLOCK_ROWS, SHORT_ROW, from_columns, to_columns
 
 MSE, L1, SMOOTH_L1, HUBER, BCE, BCE_LOGITS = range(6)
 # kl_div (target as probabilities / log-probabilities); poisson_nll (log_input, p = eps), the
@@ -337,55 +337,43 @@ def _row_grad(row, w, has_w, t, qt, lsc, Q, gv, z, out):
             out[c] = gv * (_math.exp(np.float64(row[c]) - z) * Q - q)
 
 
-# Rows of at most SHORT_ROW classes (a ten-class head) run in blocks of BLOCK_ROWS rows, each
-# block transposed into a (C, rows) scratch so the exp / log loops run across rows: a loop
-# over one row of 10 classes hardly vectorises. Class-index targets, float32, old -> new:
-# 512 x 10 forward 23.8 -> 10.6 us, backward 17.1 -> 11.3 us; 4096 x 10 189 -> 75 and
-# 126 -> 79 us; 512 x 16 21.5 -> 14.9 and 14.6 -> 16.7 us; 512 x 32 backward 24 -> 36 us.
-SHORT_ROW = 16
-BLOCK_ROWS = 128
+# Strided rows (columns of the (C, inner) slabs of an (N, C, d) input) and blocks of rows of at
+# most SHORT_ROW classes run down columns (kernels/_rows.py). Class-index targets, float32,
+# before -> after: 512 x 10 forward 23.8 -> 10.6 us, backward 17.1 -> 11.3 us; 4096 x 10 189
+# -> 75 and 126 -> 79 us; 512 x 16 21.5 -> 15.3 and 14.5 -> 17.2 us; 512 x 32 backward 24 -> 36
+# us, so longer rows stay rows; (32, 100, 16) 105 -> 79 and 116 -> 67 us, (8, 1000, 64) 935 ->
+# 603 and 1131 -> 625 us against each strided row through a contiguous copy.
 
 
 @kernel(inline="always")
-def _transpose_in(x, s0, n, C, t):
-    """t[c, r] = x[s0 + r, c] for the n rows from s0 of the contiguous (S, C) array x (column by
-    column through strided views: 4096 x 10 float32 took 28 us as a row-major double loop,
-    12 us so)."""
-    block = x[s0 * C:(s0 + n) * C].reshape(n, C)
-    for c in range(C):
-        col, tc = block[:, c], t[c]
-        for r in range(n):
-            tc[r] = col[r]
-
-
-@kernel(inline="always")
-def _block_lse(x, s0, n, C, t, m, acc, lse):
-    """lse[s0 + r] = log sum_c exp(x[s0 + r, c]) for the n rows from s0 of the contiguous
-    (S, C) array x, as _row_lse computes it (float64, shifted by the row's largest value),
-    via t (C x n, the block transposed) and the row vectors m, acc."""
-    _transpose_in(x, s0, n, C, t)
-    for r in range(n):
+def _lse_cols(t, m, acc, lse):
+    """lse[r] = log sum_c exp(t[c, r]) for every column r of t (C, R), as _row_lse computes it
+    (float64, shifted by the column's largest value); m, acc: float64 scratch of size >= R."""
+    C, R = t.shape
+    for r in range(R):
         m[r] = -np.inf
         acc[r] = 0.0
     for c in range(C):
-        for r in range(n):
-            v = t[c, r]
+        tc = t[c]
+        for r in range(R):
+            v = np.float64(tc[r])
             m[r] = v if v > m[r] else m[r]
     for c in range(C):
-        for r in range(n):
-            acc[r] += _math.exp(t[c, r] - m[r])
-    for r in range(n):
-        lse[s0 + r] = m[r] + _math.log(acc[r])
+        tc = t[c]
+        for r in range(R):
+            acc[r] += _math.exp(np.float64(tc[r]) - m[r])
+    for r in range(R):
+        lse[r] = m[r] + _math.log(acc[r])
 
 
 @kernel(inline="always")
-def _block_grad(x, idx, w, has_w, lse, g, gs, scale, s0, n, C, ignore, ls, wall, t, rv, gx):
-    """gx rows s0..s0+n of the contiguous (S, C) layout, class-index targets, as _row_grad
-    computes them, across rows: t (C x n) holds the block's logits transposed, then their
-    gradients; rv (4 x n) each row's g_s, lse, Q and (1-ls) w_t (all 0 for an ignored row)."""
+def _grad_cols(t, out, idx, w, has_w, lse, g, gs, scale, s0, ignore, ls, wall, rv):
+    """out[:, r] = the class-index gradient of sample s0 + r from its logits t[:, r], as
+    _row_grad computes it (t, out: (C, R), out may be t); rv (4 x R, float64 scratch): each
+    sample's g_s, lse, Q and (1-ls) w_t (all 0 for an ignored sample)."""
+    C, R = t.shape
     lsc = ls / C
-    _transpose_in(x, s0, n, C, t)
-    for r in range(n):
+    for r in range(R):
         s = s0 + r
         k = idx[s]
         if k == ignore:
@@ -399,19 +387,14 @@ def _block_grad(x, idx, w, has_w, lse, g, gs, scale, s0, n, C, ignore, ls, wall,
             rv[1, r] = lse[s]
             rv[2, r] = (1.0 - ls) * wt + lsc * wall
             rv[3, r] = (1.0 - ls) * wt
-    gv, z, Q, qt, ks = rv[0], rv[1], rv[2], rv[3], idx[s0:s0 + n]
+    gv, z, Q, qt, ks = rv[0], rv[1], rv[2], rv[3], idx[s0:s0 + R]
     for c in range(C):
         qc = lsc * w[c] if has_w else lsc
-        tc = t[c]
-        for r in range(n):
+        tc, oc = t[c], out[c]
+        for r in range(R):
             q = qc + qt[r] if c == ks[r] else qc
-            v = gv[r] * (_math.exp(tc[r] - z[r]) * Q[r] - q)
-            tc[r] = v if ks[r] != ignore else 0.0
-    out = gx[s0 * C:(s0 + n) * C].reshape(n, C)
-    for c in range(C):
-        col, tc = out[:, c], t[c]
-        for r in range(n):
-            col[r] = tc[r]
+            v = gv[r] * (_math.exp(np.float64(tc[r]) - z[r]) * Q[r] - q)
+            oc[r] = v if ks[r] != ignore else 0.0
 
 
 @kernel
@@ -424,26 +407,27 @@ def cross_entropy_forward(x, idx, prob, w, C, inner, ignore, ls, loss, lse):
     has_w = w.size > 0
     total = 0.0
     wsum = 0.0
-    xr = np.empty(C if inner > 1 else 0, x.dtype)  # a strided row's copy (kernels/_rows.py)
-    short = inner == 1 and C <= SHORT_ROW
-    if short:
+    cols = inner > 1 or C <= SHORT_ROW
+    if inner > 1:
+        m, acc = np.empty(inner), np.empty(inner)
+        for o in range(S // inner):
+            a, e = o * C * inner, (o + 1) * C * inner
+            _lse_cols(x[a:e].reshape(C, inner), m, acc, lse[o * inner:(o + 1) * inner])
+    elif cols:
         nb = min(S, BLOCK_ROWS)
-        t, m, acc = np.empty((C, nb)), np.empty(nb), np.empty(nb)
+        buf, m, acc = np.empty(C * nb, x.dtype), np.empty(nb), np.empty(nb)
         for s0 in range(0, S, BLOCK_ROWS):
-            _block_lse(x, s0, min(BLOCK_ROWS, S - s0), C, t, m, acc, lse)
+            k = min(BLOCK_ROWS, S - s0)
+            tk = buf[:C * k].reshape(C, k)
+            to_columns(x, s0, k, C, tk)
+            _lse_cols(tk, m, acc, lse[s0:s0 + k])
     for s in range(S):
         b = (s // inner) * C * inner + s % inner
         if by_index and idx[s] == ignore:
             loss[s] = 0.0
             lse[s] = 0.0
             continue
-        if short:
-            z = lse[s]
-        elif inner == 1:
-            z = _row_lse(x[b:b + C])
-        else:
-            xr[:] = strided(x, b, C, inner)
-            z = _row_lse(xr)
+        z = lse[s] if cols else _row_lse(x[b:b + C])
         lse[s] = z
         li = 0.0
         if by_index:
@@ -480,15 +464,23 @@ def cross_entropy_backward(x, idx, prob, w, lse, g, gs, scale, C, inner, ignore,
     if by_index and ls > 0:
         for c in range(C):
             wall += w[c] if has_w else 1.0
-    if by_index and inner == 1 and C <= SHORT_ROW:
-        nb = min(S, BLOCK_ROWS)
-        t, rv = np.empty((C, nb)), np.empty((4, nb))
-        for s0 in range(0, S, BLOCK_ROWS):
-            _block_grad(x, idx, w, has_w, lse, g, gs, scale, s0, min(BLOCK_ROWS, S - s0), C,
-                        ignore, ls, wall, t, rv, gx)
+    if by_index and inner > 1:
+        rv = np.empty((4, inner))
+        for o in range(S // inner):
+            a, e = o * C * inner, (o + 1) * C * inner
+            _grad_cols(x[a:e].reshape(C, inner), gx[a:e].reshape(C, inner), idx, w, has_w, lse,
+                       g, gs, scale, o * inner, ignore, ls, wall, rv)
         return
-    xr = np.empty(C if inner > 1 else 0, x.dtype)  # a strided row and its gradient, copied
-    gr = np.empty_like(xr)
+    if by_index and C <= SHORT_ROW:
+        nb = min(S, BLOCK_ROWS)
+        buf, rv = np.empty(C * nb, x.dtype), np.empty((4, nb))
+        for s0 in range(0, S, BLOCK_ROWS):
+            k = min(BLOCK_ROWS, S - s0)
+            tk = buf[:C * k].reshape(C, k)
+            to_columns(x, s0, k, C, tk)
+            _grad_cols(tk, tk, idx, w, has_w, lse, g, gs, scale, s0, ignore, ls, wall, rv)
+            from_columns(tk, s0, k, C, gx)
+        return
     for s in range(S):
         b = (s // inner) * C * inner + s % inner
         gv = g[s * gs] * scale
@@ -501,13 +493,7 @@ def cross_entropy_backward(x, idx, prob, w, lse, g, gs, scale, C, inner, ignore,
                 continue
             wt = w[t] if has_w else 1.0
             Q = (1.0 - ls) * wt + ls / C * wall
-            if inner == 1:
-                _row_grad(x[b:b + C], w, has_w, t, (1.0 - ls) * wt, ls / C, Q, gv, z,
-                          gx[b:b + C])
-            else:
-                xr[:] = strided(x, b, C, inner)
-                _row_grad(xr, w, has_w, t, (1.0 - ls) * wt, ls / C, Q, gv, z, gr)
-                strided(gx, b, C, inner)[:] = gr
+            _row_grad(x[b:b + C], w, has_w, t, (1.0 - ls) * wt, ls / C, Q, gv, z, gx[b:b + C])
         else:
             Q = 0.0
             for c in range(C):

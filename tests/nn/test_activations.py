@@ -75,6 +75,38 @@ def test_softmax_nan_and_all_minus_inf_rows_are_nan_alone(fn, dim):
     np.testing.assert_allclose(y[2], want if fn is F.log_softmax else np.exp(want), rtol=1e-12)
 
 
+@pytest.mark.parametrize("fn", [F.softmax, F.log_softmax])
+@pytest.mark.parametrize("C", [3, 10, 16, 40])
+def test_softmax_rows_in_blocks_and_columns_match_numpy(fn, C):
+    """300 rows: short ones run in three transposed blocks (kernels/_rows.py), longer ones as
+    rows, and dim=1 of (30, C, 10) down the columns of each slab; NaN and all -inf rows stay
+    NaN alone. Forward against NumPy, backward against the closed form, both layouts alike."""
+    rng = np.random.default_rng(C)
+    rows = rng.normal(scale=4.0, size=(300, C))
+    rows[7, 1], rows[150] = np.nan, -np.inf
+    z = rows - rows[np.arange(300), np.nanargmax(np.where(np.isinf(rows), 0, rows), 1)][:, None]
+    want = z - np.log(np.exp(z).sum(1, keepdims=True))
+    want = want if fn is F.log_softmax else np.exp(want)
+    slab = np.ascontiguousarray(rows.reshape(30, 10, C).transpose(0, 2, 1))
+    g = rng.uniform(0.5, 1.5, size=(300, C))
+    a, b = jg.tensor(rows, requires_grad=True), jg.tensor(slab, requires_grad=True)
+    ya, yb = fn(a, dim=1), fn(b, dim=1)
+    got_b = yb.detach().numpy().transpose(0, 2, 1).reshape(300, C)
+    for got in (ya.detach().numpy(), got_b):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
+        assert np.isnan(got[[7, 150]]).all() and not np.isnan(np.delete(got, [7, 150], 0)).any()
+    ya.backward(jg.tensor(g))
+    yb.backward(jg.tensor(np.ascontiguousarray(g.reshape(30, 10, C).transpose(0, 2, 1))))
+    y = ya.detach().numpy()
+    gx = (y * (g - (g * y).sum(1, keepdims=True)) if fn is F.softmax else
+          g - np.exp(y) * g.sum(1, keepdims=True))
+    ok = np.ones(300, bool)
+    ok[[7, 150]] = False
+    np.testing.assert_allclose(a.grad[ok], gx[ok], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(b.grad.transpose(0, 2, 1).reshape(300, C)[ok], gx[ok],
+                               rtol=1e-12, atol=1e-14)
+
+
 def test_softmax_implicit_dim_warns_like_torch():
     x = jg.ones((2, 3))
     with pytest.warns(UserWarning, match="Implicit dimension choice"):
