@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _math
 from ._jit import kernel
-from ._rows import BLOCK_ROWS, SHORT_ROW, from_columns, to_columns
+from ._rows import BLOCK_ROWS, SHORT_ROW, column_max, from_columns, to_columns
 
 (RELU, RELU6, LEAKY_RELU, ELU, GELU, GELU_TANH, SILU, MISH, SOFTPLUS, SIGMOID, TANH,
  HARDTANH) = range(12)
@@ -221,16 +221,10 @@ def _softmax_cols(x, out, m, s, log):
     at least R): the same steps, run across columns, for strided rows (the (n, inner) slabs of
     an (outer, n, inner) layout) and for blocks of short rows."""
     n, R = x.shape
-    for r in range(R):
-        m[r] = -np.inf
-        s[r] = 0.0
-    for j in range(n):
-        xj = x[j]
-        for r in range(R):
-            v = xj[r]
-            m[r] = v if v > m[r] else m[r]
+    column_max(x, m)
     for r in range(R):
         m[r] = 0.0 if m[r] == -np.inf else m[r]
+        s[r] = 0.0
     if log == 0:
         for j in range(n):
             xj, oj = x[j], out[j]

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _math
 from ._jit import kernel
-from ._rows import BLOCK_ROWS, SHORT_ROW, from_columns, to_columns
+from ._rows import BLOCK_ROWS, SHORT_ROW, column_max, from_columns, to_columns
 
 MSE, L1, SMOOTH_L1, HUBER, BCE, BCE_LOGITS = range(6)
 # kl_div (target as probabilities / log-probabilities); poisson_nll (log_input, p = eps), the
@@ -350,14 +350,9 @@ def _lse_cols(t, m, acc, lse):
     """lse[r] = log sum_c exp(t[c, r]) for every column r of t (C, R), as _row_lse computes it
     (float64, shifted by the column's largest value); m, acc: float64 scratch of size >= R."""
     C, R = t.shape
+    column_max(t, m)
     for r in range(R):
-        m[r] = -np.inf
         acc[r] = 0.0
-    for c in range(C):
-        tc = t[c]
-        for r in range(R):
-            v = np.float64(tc[r])
-            m[r] = v if v > m[r] else m[r]
     for c in range(C):
         tc = t[c]
         for r in range(R):

@@ -33,16 +33,24 @@ def test_cross_entropy_indices_weights_ignore_smoothing(reduction, ls):
                         [_leaf(x)])
 
 
-@pytest.mark.parametrize("C", [1, 3, 13, 1000])
-@pytest.mark.parametrize("weighted", [False, True])
-def test_cross_entropy_contiguous_rows_equal_the_strided_layout(C, weighted):
-    """(N, C) inputs take the kernels' contiguous-row loops, (N, C, d) inputs the strided
-    ones: the same logits either way give the same losses and gradients."""
+# (classes, weighted, batch, ignored targets): 20 rows in one block or as rows (C > 16), 300
+# rows in three blocks of short rows (kernels/_rows.py)
+LAYOUT_CASES = [(C, wt, 4, False) for C in (1, 3, 13, 1000) for wt in (False, True)] + \
+    [(C, True, 60, True) for C in (2, 10, 16)]
+
+
+@pytest.mark.parametrize("C,weighted,N,ignored", LAYOUT_CASES)
+def test_cross_entropy_contiguous_rows_equal_the_strided_layout(C, weighted, N, ignored):
+    """(N, C) inputs take row loops (long rows) or blocks of rows (short ones), (N, C, d)
+    inputs columns of their slabs: the same logits either way give the same losses and
+    gradients, ignored targets and smoothing included, and the reference's values."""
     rng = np.random.default_rng(C)
-    x = rng.normal(scale=3.0, size=(4, C, 5))
-    t = rng.integers(0, C, size=(4, 5))
+    x = rng.normal(scale=3.0, size=(N, C, 5))
+    t = rng.integers(0, C, size=(N, 5))
+    if ignored:
+        t[::7, 1] = -100
     w = jg.tensor(rng.uniform(0.5, 2.0, C)) if weighted else None
-    rows = np.ascontiguousarray(x.transpose(0, 2, 1).reshape(20, C))
+    rows = np.ascontiguousarray(x.transpose(0, 2, 1).reshape(5 * N, C))
     xs, xr = _leaf(x), _leaf(rows)
     a = F.cross_entropy(xs, jg.tensor(t), w, label_smoothing=0.1, reduction="none")
     b = F.cross_entropy(xr, jg.tensor(t.reshape(-1)), w, label_smoothing=0.1, reduction="none")
@@ -50,33 +58,10 @@ def test_cross_entropy_contiguous_rows_equal_the_strided_layout(C, weighted):
     want = _ce_ref(rows, t.reshape(-1), None if w is None else w.numpy(), reduction="none",
                    label_smoothing=0.1)
     np.testing.assert_allclose(b.detach().numpy(), want, rtol=1e-12)
-    g = rng.uniform(0.5, 1.5, size=(4, 5))
+    g = rng.uniform(0.5, 1.5, size=(N, 5))
     a.backward(jg.tensor(g))
     b.backward(jg.tensor(g.reshape(-1)))
-    np.testing.assert_allclose(xs.grad.transpose(0, 2, 1).reshape(20, C), xr.grad, rtol=1e-12,
-                               atol=1e-15)
-
-
-@pytest.mark.parametrize("C", [2, 10, 16])
-def test_cross_entropy_short_rows_in_blocks_equal_the_strided_layout(C):
-    """(N, C) inputs with few classes run in blocks of rows (kernels/loss.py SHORT_ROW): 300
-    rows span three blocks; ignored targets, weights and smoothing as the row loops have them."""
-    rng = np.random.default_rng(C)
-    x = rng.normal(scale=3.0, size=(60, C, 5))
-    t = rng.integers(0, C, size=(60, 5))
-    t[::7, 1] = -100
-    w = jg.tensor(rng.uniform(0.5, 2.0, C))
-    rows = np.ascontiguousarray(x.transpose(0, 2, 1).reshape(300, C))
-    xs, xr = _leaf(x), _leaf(rows)
-    a = F.cross_entropy(xs, jg.tensor(t), w, label_smoothing=0.2, reduction="none")
-    b = F.cross_entropy(xr, jg.tensor(t.reshape(-1)), w, label_smoothing=0.2, reduction="none")
-    np.testing.assert_allclose(a.detach().numpy().reshape(-1), b.detach().numpy(), rtol=1e-12)
-    want = _ce_ref(rows, t.reshape(-1), w.numpy(), reduction="none", label_smoothing=0.2)
-    np.testing.assert_allclose(b.detach().numpy(), want, rtol=1e-12)
-    g = rng.uniform(0.5, 1.5, size=(60, 5))
-    a.backward(jg.tensor(g))
-    b.backward(jg.tensor(g.reshape(-1)))
-    np.testing.assert_allclose(xs.grad.transpose(0, 2, 1).reshape(300, C), xr.grad, rtol=1e-12,
+    np.testing.assert_allclose(xs.grad.transpose(0, 2, 1).reshape(5 * N, C), xr.grad, rtol=1e-12,
                                atol=1e-15)
     assert (xr.grad[t.reshape(-1) == -100] == 0).all()
 
