@@ -49,12 +49,13 @@ def rnn_cell_forward(act, xg, hg, bi, bh, h):
 def rnn_cell_backward(act, h, gy, dh, dpre):
     """dpre = (gy + dh) * act'(.) written from the output h (dpre may alias dh)."""
     rows, n = h.shape
+    one = h.dtype.type(1.0)  # a float literal would widen float32 math to float64
     for r in prange(rows):
         for j in range(n):
             g = gy[r, j] + dh[r, j]
             v = h[r, j]
             if act == RNN_TANH:
-                dpre[r, j] = g * (1.0 - v * v)
+                dpre[r, j] = g * (one - v * v)
             else:
                 dpre[r, j] = g if v > 0 else 0.0
 
@@ -80,9 +81,11 @@ def lstm_cell_forward(xg, hg, bi, bh, c_prev, gates, c, h):
             f = sigmoid(a_f)
             g = tanh(a_g)
             o = sigmoid(a_o)
-            cv = f * c_prev[r, j] + i * g
-            c[r, j] = cv
-            h[r, j] = o * tanh(cv)
+            c[r, j] = f * c_prev[r, j] + i * g
+            # tanh of the stored c, not of the expression: an IR-inlined tanh given a value
+            # computed from another tanh's result took its float64 branch, widening this
+            # kernel to float64 (32 x 128 float32, one thread: 20-22 us, now 15.2-15.5 us)
+            h[r, j] = o * tanh(c[r, j])
             gates[r, j] = i
             gates[r, n + j] = f
             gates[r, 2 * n + j] = g
@@ -95,6 +98,9 @@ def lstm_cell_backward(gates, c_prev, c, gy, dh, dc, dgates, dc_prev):
     dc' = dc + dh' o (1 - tc^2): dgates = [dc' g i(1-i), dc' c_prev f(1-f), dc' i (1-g^2),
     dh' tc o(1-o)]; dc_prev = dc' f (dc_prev may alias dc)."""
     rows, n = c.shape
+    # a float literal would widen float32 math to float64 (32 x 128 float32, one thread:
+    # 10.3-12.5 us with 1.0, 6.0-6.3 us with this)
+    one = c.dtype.type(1.0)
     for r in prange(rows):
         for j in range(n):
             i = gates[r, j]
@@ -103,11 +109,11 @@ def lstm_cell_backward(gates, c_prev, c, gy, dh, dc, dgates, dc_prev):
             o = gates[r, 3 * n + j]
             tc = tanh(c[r, j])
             d = gy[r, j] + dh[r, j]
-            dcv = dc[r, j] + d * o * (1.0 - tc * tc)
-            dgates[r, j] = dcv * g * i * (1.0 - i)
-            dgates[r, n + j] = dcv * c_prev[r, j] * f * (1.0 - f)
-            dgates[r, 2 * n + j] = dcv * i * (1.0 - g * g)
-            dgates[r, 3 * n + j] = d * tc * o * (1.0 - o)
+            dcv = dc[r, j] + d * o * (one - tc * tc)
+            dgates[r, j] = dcv * g * i * (one - i)
+            dgates[r, n + j] = dcv * c_prev[r, j] * f * (one - f)
+            dgates[r, 2 * n + j] = dcv * i * (one - g * g)
+            dgates[r, 3 * n + j] = d * tc * o * (one - o)
             dc_prev[r, j] = dcv * f
 
 
@@ -117,6 +123,7 @@ def gru_cell_forward(xg, hg, bi, bh, h_prev, saved, h):
     h = (1 - z) n + z h_prev (x_* include b_i*, h_* include b_h*); saved = [r z n hn]."""
     rows, n = h.shape
     has_b = bi.size > 0
+    one = h.dtype.type(1.0)  # a float literal would widen float32 math to float64
     for q in prange(rows):
         for j in range(n):
             a_r = xg[q, j] + hg[q, j]
@@ -131,7 +138,7 @@ def gru_cell_forward(xg, hg, bi, bh, h_prev, saved, h):
             r = sigmoid(a_r)
             z = sigmoid(a_z)
             nv = tanh(a_n + r * hn)
-            h[q, j] = (1.0 - z) * nv + z * h_prev[q, j]
+            h[q, j] = (one - z) * nv + z * h_prev[q, j]
             saved[q, j] = r
             saved[q, n + j] = z
             saved[q, 2 * n + j] = nv
@@ -144,6 +151,7 @@ def gru_cell_backward(saved, h_prev, gy, dh, carry, dgx, dgh):
     z(1-z), dn], dgh = [same r, same z, dn r]; carry = d z (the direct path to h_prev, in
     place). dgx and dgh are the gate pre-activation gradients of the input and hidden sides."""
     rows, n = h_prev.shape
+    one = h_prev.dtype.type(1.0)  # a float literal would widen float32 math to float64
     for q in prange(rows):
         for j in range(n):
             r = saved[q, j]
@@ -151,9 +159,9 @@ def gru_cell_backward(saved, h_prev, gy, dh, carry, dgx, dgh):
             nv = saved[q, 2 * n + j]
             hn = saved[q, 3 * n + j]
             d = gy[q, j] + dh[q, j] + carry[q, j]
-            dn = d * (1.0 - z) * (1.0 - nv * nv)
-            dr = dn * hn * r * (1.0 - r)
-            dz = d * (h_prev[q, j] - nv) * z * (1.0 - z)
+            dn = d * (one - z) * (one - nv * nv)
+            dr = dn * hn * r * (one - r)
+            dz = d * (h_prev[q, j] - nv) * z * (one - z)
             dgx[q, j] = dr
             dgx[q, n + j] = dz
             dgx[q, 2 * n + j] = dn
