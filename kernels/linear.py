@@ -44,6 +44,7 @@ def bias_act_backward(act, y, gy, gz, gb, n):
     gb[j] = sum_i gz[i, j] (skipped when gb has size 0)."""
     m = gy.size // n if n > 0 else 0
     has_b = gb.size > 0
+    one = gy.dtype.type(1.0)  # a 1.0 literal would widen float32 tanh / sigmoid math to float64
     for j in range(gb.size):
         gb[j] = 0.0
     for i in range(m):
@@ -54,11 +55,11 @@ def bias_act_backward(act, y, gy, gz, gb, n):
         elif act == ACT_TANH:
             for j in range(n):
                 v = y[o + j]
-                gz[o + j] = gy[o + j] * (1.0 - v * v)
+                gz[o + j] = gy[o + j] * (one - v * v)
         elif act == ACT_SIGMOID:
             for j in range(n):
                 v = y[o + j]
-                gz[o + j] = gy[o + j] * v * (1.0 - v)
+                gz[o + j] = gy[o + j] * v * (one - v)
         if has_b:
             if act == ACT_NONE:
                 for j in range(n):
