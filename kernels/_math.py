@@ -140,6 +140,9 @@ def tanh(x):
     """tanh(x) = (e**x - e**-x) / (e**x + e**-x); odd polynomial/rational near 0 (Cephes)."""
     # inlined at numba IR level: with exp inlined into it, LLVM's size-based inliner would keep
     # tanh a call, and a call in the loop blocks vectorisation
+    # Pitfall of the IR-level inlining: given a value computed from another inlined tanh's
+    # result (tanh(tanh(x)), f * c + i * tanh(a)), the isinstance below is not settled and
+    # the float64 branch is compiled in; pass such a value through an array (store, then load).
     ax = abs(x)
     z = x * x
     if isinstance(x, np.float32):
