@@ -9,6 +9,14 @@ Gradients at kinks follow PyTorch
 (relu'(0) = 0, hardtanh passes the gradient strictly inside (min, max), elu uses the negative
 branch at 0, leaky_relu the negative slope at 0).
 
+float32 stays float32: constants and the scalar parameters p0, p1 are cast to the arrays'
+dtype (``f = x.dtype.type``), as PyTorch's CPU kernels convert them; a float64 literal or
+argument widens the whole expression to float64. 1M float32 elements, old and new kernels in
+one process, same aligned buffers, backward: sigmoid 282 -> 163 us, tanh 241 -> 168, silu 927
+-> 540, softplus 1441 -> 508, elu 658 -> 429, hardswish 287 -> 166; forward: softplus 3735 ->
+2068, softsign 342 -> 112. GELU's tanh form is x sigmoid(2u) (= x (1 + tanh u) / 2, without
+its cancellation in the lower tail): forward 2246 -> 636 us, backward 2353 -> 658 us.
+
 Softmax kernels see the input as (outer, n, inner) (the softmax dim in the middle), so no
 transpose copy is needed for any dim: row (o, k) is x[o*n*inner + j*inner + k] for j < n.
 """
@@ -33,11 +41,14 @@ def act_forward(op, x, out, p0, p1):
     leaky_relu p0 = slope; softplus p0 = beta, p1 = threshold; hardtanh p0, p1 = min, max;
     threshold p0, p1 = threshold, value; celu p0 = alpha."""
     n = x.size
+    f = x.dtype.type  # constants and parameters in x's dtype: see the module docstring
+    zero, one, half, three, six = f(0.0), f(1.0), f(0.5), f(3.0), f(6.0)
+    a, b = f(p0), f(p1)
     if op == RELU:
         for i in range(n):
             out[i] = _math.relu(x[i])
     elif op == RELU6 or op == HARDTANH:  # NaN propagates
-        lo, hi = (0.0, 6.0) if op == RELU6 else (p0, p1)
+        lo, hi = (zero, six) if op == RELU6 else (a, b)
         for i in range(n):
             v = x[i]
             v = lo if v < lo else v
@@ -45,19 +56,20 @@ def act_forward(op, x, out, p0, p1):
     elif op == LEAKY_RELU:
         for i in range(n):
             v = x[i]
-            out[i] = v if v > 0 else v * p0
+            out[i] = v if v > 0 else v * a
     elif op == ELU:
         for i in range(n):
             v = x[i]
-            out[i] = v * p1 if v > 0 else p0 * _math.expm1(v)
+            out[i] = v * b if v > 0 else a * _math.expm1(v)
     elif op == GELU:
         for i in range(n):
             v = x[i]
             out[i] = v * _math.normal_cdf_pdf(v)[0]
-    elif op == GELU_TANH:
+    elif op == GELU_TANH:  # (1 + tanh(u)) / 2 = sigmoid(2u): no cancellation in the tail
+        k2, c = f(2.0 * SQRT_2_OVER_PI), f(GELU_C)
         for i in range(n):
             v = x[i]
-            out[i] = 0.5 * v * (1.0 + _math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v)))
+            out[i] = v * _math.sigmoid(k2 * (v + c * v * v * v))
     elif op == SILU:
         for i in range(n):
             v = x[i]
@@ -69,8 +81,8 @@ def act_forward(op, x, out, p0, p1):
     elif op == SOFTPLUS:  # linear above the threshold, as torch
         for i in range(n):
             v = x[i]
-            bv = v * p0
-            out[i] = v if bv > p1 else _math.softplus(bv) / p0
+            bv = v * a
+            out[i] = v if bv > b else _math.softplus(bv) / a
     elif op == SIGMOID:
         for i in range(n):
             out[i] = _math.sigmoid(x[i])
@@ -78,16 +90,17 @@ def act_forward(op, x, out, p0, p1):
         for i in range(n):
             out[i] = _math.tanh(x[i])
     elif op == HARDSWISH or op == HARDSIGMOID:  # x * relu6(x + 3) / 6, relu6(x + 3) / 6
+        sixth = f(1.0 / 6.0)
         for i in range(n):
             v = x[i]
-            r = v + 3.0
-            r = 0.0 if r < 0.0 else r
-            r = (6.0 if r > 6.0 else r) * (1.0 / 6.0)
+            r = v + three
+            r = zero if r < zero else r
+            r = (six if r > six else r) * sixth
             out[i] = v * r if op == HARDSWISH else r
     elif op == SOFTSIGN:
         for i in range(n):
             v = x[i]
-            out[i] = v / (1.0 + abs(v))
+            out[i] = v / (one + abs(v))
     elif op == TANHSHRINK:
         for i in range(n):
             v = x[i]
@@ -95,11 +108,11 @@ def act_forward(op, x, out, p0, p1):
     elif op == THRESHOLD:  # p0 = threshold, p1 = value; NaN passes (as torch: x <= t is false)
         for i in range(n):
             v = x[i]
-            out[i] = p1 if v <= p0 else v
+            out[i] = b if v <= a else v
     elif op == CELU:  # p0 = alpha
         for i in range(n):
             v = x[i]
-            out[i] = v if v > 0 else p0 * _math.expm1(v / p0)
+            out[i] = v if v > 0 else a * _math.expm1(v / a)
     elif op == LOGSIGMOID:  # -softplus(-x)
         for i in range(n):
             out[i] = -_math.softplus(-x[i])
@@ -109,63 +122,69 @@ def act_forward(op, x, out, p0, p1):
 def act_backward(op, x, y, gy, gx, p0, p1):
     """gx = gy * op'(x), from x or from y = op(x) (sigmoid, tanh) where that is cheaper."""
     n = gy.size
+    f = gy.dtype.type
+    zero, one, half, three, six = f(0.0), f(1.0), f(0.5), f(3.0), f(6.0)
+    a, b = f(p0), f(p1)
     if op == RELU:
         for i in range(n):
-            gx[i] = gy[i] if x[i] > 0 else 0.0
+            gx[i] = gy[i] if x[i] > 0 else zero
     elif op == RELU6 or op == HARDTANH:
-        lo, hi = (0.0, 6.0) if op == RELU6 else (p0, p1)
+        lo, hi = (zero, six) if op == RELU6 else (a, b)
         for i in range(n):
             v = x[i]
-            gx[i] = gy[i] if (v > lo and v < hi) else 0.0
+            gx[i] = gy[i] if (v > lo and v < hi) else zero
     elif op == LEAKY_RELU:
         for i in range(n):
-            gx[i] = gy[i] if x[i] > 0 else gy[i] * p0
+            gx[i] = gy[i] if x[i] > 0 else gy[i] * a
     elif op == ELU:
         for i in range(n):
             v = x[i]
-            gx[i] = gy[i] * p1 if v > 0 else gy[i] * p0 * _math.exp(v)
+            gx[i] = gy[i] * b if v > 0 else gy[i] * a * _math.exp(v)
     elif op == GELU:
         for i in range(n):
             v = x[i]
             cdf, pdf = _math.normal_cdf_pdf(v)
             gx[i] = gy[i] * (cdf + v * pdf)
-    elif op == GELU_TANH:
+    elif op == GELU_TANH:  # with s = sigmoid(2u): s + 2 v s (1 - s) u'
+        k2, c = f(2.0 * SQRT_2_OVER_PI), f(GELU_C)
+        k6c = f(2.0 * SQRT_2_OVER_PI * 3.0 * GELU_C)
         for i in range(n):
             v = x[i]
-            t = _math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v))
-            dinner = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_C * v * v)
-            gx[i] = gy[i] * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * dinner)
+            s = _math.sigmoid(k2 * (v + c * v * v * v))
+            gx[i] = gy[i] * (s + v * s * (one - s) * (k2 + k6c * v * v))
     elif op == SILU:
         for i in range(n):
             v = x[i]
             s = _math.sigmoid(v)
-            gx[i] = gy[i] * s * (1.0 + v * (1.0 - s))
+            gx[i] = gy[i] * s * (one + v * (one - s))
     elif op == MISH:
         for i in range(n):
             v = x[i]
             t = _math.tanh(_math.softplus(v))
-            gx[i] = gy[i] * (t + v * (1.0 - t * t) * _math.sigmoid(v))
+            gx[i] = gy[i] * (t + v * (one - t * t) * _math.sigmoid(v))
     elif op == SOFTPLUS:
         for i in range(n):
-            bv = x[i] * p0
-            gx[i] = gy[i] if bv > p1 else gy[i] * _math.sigmoid(bv)
+            bv = x[i] * a
+            gx[i] = gy[i] if bv > b else gy[i] * _math.sigmoid(bv)
     elif op == SIGMOID:
         for i in range(n):
-            gx[i] = gy[i] * y[i] * (1.0 - y[i])
+            gx[i] = gy[i] * y[i] * (one - y[i])
     elif op == TANH:
         for i in range(n):
-            gx[i] = gy[i] * (1.0 - y[i] * y[i])
+            gx[i] = gy[i] * (one - y[i] * y[i])
     elif op == HARDSWISH:  # torch: 0 for x <= -3, 1 for x >= 3 (and NaN), x/3 + 1/2 between
+        third = f(1.0 / 3.0)
         for i in range(n):
             v = x[i]
-            gx[i] = 0.0 if v <= -3.0 else (gy[i] * (v * (1.0 / 3.0) + 0.5) if v < 3.0 else gy[i])
+            gx[i] = zero if v <= -three else (gy[i] * (v * third + half) if v < three else gy[i])
     elif op == HARDSIGMOID:  # 1/6 strictly inside (-3, 3)
+        sixth = f(1.0 / 6.0)
         for i in range(n):
             v = x[i]
-            gx[i] = gy[i] * (1.0 / 6.0) if (v > -3.0 and v < 3.0) else 0.0
+            gx[i] = gy[i] * sixth if (v > -three and v < three) else zero
     elif op == SOFTSIGN:
         for i in range(n):
-            d = 1.0 + abs(x[i])
+            d = one + abs(x[i])
             gx[i] = gy[i] / (d * d)
     elif op == TANHSHRINK:
         for i in range(n):
@@ -173,11 +192,11 @@ def act_backward(op, x, y, gy, gx, p0, p1):
             gx[i] = gy[i] * t * t
     elif op == THRESHOLD:
         for i in range(n):
-            gx[i] = 0.0 if x[i] <= p0 else gy[i]
+            gx[i] = zero if x[i] <= a else gy[i]
     elif op == CELU:  # the negative branch at 0, as elu; NaN passes gy, as torch
         for i in range(n):
             v = x[i]
-            gx[i] = gy[i] * _math.exp(v / p0) if v <= 0 else gy[i]
+            gx[i] = gy[i] * _math.exp(v / a) if v <= 0 else gy[i]
     elif op == LOGSIGMOID:
         for i in range(n):
             gx[i] = gy[i] * _math.sigmoid(-x[i])
@@ -188,27 +207,33 @@ def _softmax_row(x, out, log):
     """out = softmax(x) (log=1: log_softmax) of one contiguous row (the loops vectorise). A NaN
     is skipped by the max and propagates through the sum."""
     n = x.size
-    m = -np.inf
+    f = x.dtype.type
+    m = f(-np.inf)  # the largest value, in x's dtype (exact)
     for j in range(n):
         v = x[j]
         m = v if v > m else m
     if m == -np.inf:  # all -inf: shift by 0 (gives NaN like torch)
-        m = 0.0
+        m = f(0.0)
     s = 0.0
     if log == 0:
+        # x - m and exp in float64: a float32 x - m is rounded, which costs small
+        # probabilities up to 2.0e-6 of their value (512 x 1000 normal logits times 3; torch
+        # 1.4e-6, float64 1.1e-7)
         for j in range(n):
-            e = _math.exp(x[j] - m)
+            e = _math.exp(np.float64(x[j]) - m)
             out[j] = e
             s += e
         r = 1.0 / s
         for j in range(n):
             out[j] *= r
     else:
+        # in x's dtype, the sum in float64: the outputs x - m - log(s) keep 1.1e-7 either way,
+        # and float32 runs 1.4-1.5x faster (512 x 1000: 933 -> 616 us)
         for j in range(n):
             s += _math.exp(x[j] - m)
         # (x - m) - log(s), not x - (m + log(s)): exact at |x| ~ 1e30. Two passes, as
         # fastmath's 'reassoc' lets LLVM regroup the one-line form into the inexact one
-        ls = _math.log(s)
+        ls = f(_math.log(s))
         for j in range(n):
             out[j] = x[j] - m
         for j in range(n):
