@@ -6,6 +6,9 @@ tensors' rank. The op is an integer code branched on *outside* the inner loop, s
 kernel serves every op of its family (few compiles: cold start and CI time stay small).
 Broadcasting is described by a coalesced shape and per-input element strides (0 = broadcast).
 exp, log and log1p use kernels/_math.py (vectorisable; libm calls are not).
+Constants and scalar parameters take the arrays' dtype, so float32 math stays float32 (see
+kernels/activation.py); the special functions (_unary_special) are computed in float64 by
+design (kernels/_math.py).
 """
 import numpy as np
 
@@ -34,6 +37,8 @@ def _binary_row(op, a, ia, sa, b, ib, sb, out, io, n):
     """out[io+j] = op(a[ia+j*sa], b[ib+j*sb]) for j < n."""
     # unsigned indices: a signed one makes numba add a negative-index wraparound per element,
     # which keeps LLVM from vectorising the loop (strides here are never negative)
+    f = out.dtype.type
+    zero, one, half = f(0.0), f(1.0), f(0.5)
     if op == ADD:
         for j in range(n):
             out[io + j] = a[np.uint64(ia + j * sa)] + b[np.uint64(ib + j * sb)]
@@ -60,15 +65,15 @@ def _binary_row(op, a, ia, sa, b, ib, sb, out, io, n):
     elif op == MAX_MASK:  # d maximum(a, b) / da: 1 where a > b, 1/2 at ties
         for j in range(n):
             x, y = a[np.uint64(ia + j * sa)], b[np.uint64(ib + j * sb)]
-            out[io + j] = 1.0 if x > y else (0.5 if x == y else 0.0)
+            out[io + j] = one if x > y else (half if x == y else zero)
     elif op == POW_GRAD_BASE:  # d a**b / da = b * a**(b-1)  (0 where b == 0)
         for j in range(n):
             x, y = a[np.uint64(ia + j * sa)], b[np.uint64(ib + j * sb)]
-            out[io + j] = 0.0 if y == 0 else y * x ** (y - 1)
+            out[io + j] = zero if y == 0 else y * x ** (y - one)
     elif op == POW_GRAD_EXP:  # d a**b / db = a**b * log(a)  (0 where a == 0 and b >= 0)
         for j in range(n):
             x, y = a[np.uint64(ia + j * sa)], b[np.uint64(ib + j * sb)]
-            out[io + j] = 0.0 if (x == 0 and y >= 0) else x ** y * np.log(x)
+            out[io + j] = zero if (x == 0 and y >= 0) else x ** y * np.log(x)
     elif op >= ATAN2:  # plain int64 offsets: one compile per dtype, not one per literal variant
         I = np.int64
         _binary_math_row(op, a, I(ia), I(sa), b, I(ib), I(sb), out, I(io), I(n))
@@ -124,6 +129,7 @@ def binary_same(op, a, b, out):
 def binary_backward_same(op, g, a, b, y, ga, gb):
     """ga, gb = g * d op(a, b) / da, g * d op(a, b) / db for equal-size flat arrays (y = op(a, b))."""
     n = g.size
+    half, zero = g.dtype.type(0.5), g.dtype.type(0.0)
     if op == MUL:
         for i in range(n):
             ga[i] = g[i] * b[i]
@@ -137,11 +143,11 @@ def binary_backward_same(op, g, a, b, y, ga, gb):
         for i in range(n):
             x, z = a[i], b[i]
             if x == z:
-                ga[i] = 0.5 * g[i]
+                ga[i] = half * g[i]
             elif (x > z) == (op == MAXIMUM):
                 ga[i] = g[i]
             else:
-                ga[i] = 0.0
+                ga[i] = zero
             gb[i] = g[i] - ga[i]
 
 
@@ -252,6 +258,8 @@ def _unary_math(op, x, out):
 def unary_forward(op, x, out, p0, p1):
     """out = op(x); p0, p1 are the op's scalar parameters (clamp bounds, scale)."""
     n = x.size
+    f = x.dtype.type  # constants and parameters in x's dtype (see the module docstring)
+    zero, one = f(0.0), f(1.0)
     if op == EXP or op == LOG or op == LOG1P:
         _unary_math(op, x, out)
     elif op >= TAN and op <= ERFINV:
@@ -265,14 +273,14 @@ def unary_forward(op, x, out, p0, p1):
     elif op == RSQRT:  # rsqrt(+-0) = +-inf, as torch (fast-math's reciprocal-sqrt gave NaN)
         for i in range(n):
             v = x[i]
-            out[i] = 1.0 / v if v == 0 else 1.0 / np.sqrt(v)
+            out[i] = one / v if v == 0 else one / np.sqrt(v)
     elif op == ABS:
         for i in range(n):
             out[i] = abs(x[i])
     elif op == SIGN:
         for i in range(n):
             v = x[i]
-            out[i] = 1.0 if v > 0 else (-1.0 if v < 0 else (0.0 if v == 0 else v))
+            out[i] = one if v > 0 else (-one if v < 0 else (zero if v == 0 else v))
     elif op == SIN:
         for i in range(n):
             out[i] = np.sin(x[i])
@@ -280,13 +288,15 @@ def unary_forward(op, x, out, p0, p1):
         for i in range(n):
             out[i] = np.cos(x[i])
     elif op == CLAMP:  # min(max(x, p0), p1); NaN propagates
+        lo, hi = f(p0), f(p1)
         for i in range(n):
             v = x[i]
-            v = p0 if v < p0 else v
-            out[i] = p1 if v > p1 else v
+            v = lo if v < lo else v
+            out[i] = hi if v > hi else v
     elif op == SCALE:
+        c = f(p0)
         for i in range(n):
-            out[i] = x[i] * p0
+            out[i] = x[i] * c
     elif op == FLOOR:
         for i in range(n):
             out[i] = np.floor(x[i])
@@ -311,7 +321,7 @@ def unary_forward(op, x, out, p0, p1):
             out[i] = x[i] - np.trunc(x[i])
     elif op == RECIPROCAL:
         for i in range(n):
-            out[i] = 1.0 / x[i]
+            out[i] = one / x[i]
     elif op == SQUARE:
         for i in range(n):
             out[i] = x[i] * x[i]
@@ -383,6 +393,8 @@ def _unary_special(op, x, out):
 def unary_backward(op, x, y, gy, gx, p0, p1):
     """gx = gy * op'(x), written with y = op(x) where that is cheaper."""
     n = gy.size
+    f = gy.dtype.type
+    zero, one, two, half = f(0.0), f(1.0), f(2.0), f(0.5)
     if op == NEG:
         for i in range(n):
             gx[i] = -gy[i]
@@ -394,20 +406,20 @@ def unary_backward(op, x, y, gy, gx, p0, p1):
             gx[i] = gy[i] / x[i]
     elif op == LOG1P:
         for i in range(n):
-            gx[i] = gy[i] / (1.0 + x[i])
+            gx[i] = gy[i] / (one + x[i])
     elif op == SQRT:
         for i in range(n):
-            gx[i] = gy[i] / (2.0 * y[i])
+            gx[i] = gy[i] / (two * y[i])
     elif op == RSQRT:
         for i in range(n):
-            gx[i] = -0.5 * gy[i] * y[i] * y[i] * y[i]
+            gx[i] = -half * gy[i] * y[i] * y[i] * y[i]
     elif op == ABS:
         for i in range(n):
             v = x[i]
-            gx[i] = gy[i] * (1.0 if v > 0 else (-1.0 if v < 0 else 0.0))
+            gx[i] = gy[i] * (one if v > 0 else (-one if v < 0 else zero))
     elif op == SIGN:
         for i in range(n):
-            gx[i] = 0.0
+            gx[i] = zero
     elif op == SIN:
         for i in range(n):
             gx[i] = gy[i] * np.cos(x[i])
@@ -415,17 +427,19 @@ def unary_backward(op, x, y, gy, gx, p0, p1):
         for i in range(n):
             gx[i] = -gy[i] * np.sin(x[i])
     elif op == CLAMP:  # gradient passes where p0 <= x <= p1 (torch: boundaries included)
+        lo, hi = f(p0), f(p1)
         for i in range(n):
             v = x[i]
-            gx[i] = gy[i] if (v >= p0 and v <= p1) else 0.0
+            gx[i] = gy[i] if (v >= lo and v <= hi) else zero
     elif op == SCALE:
+        c = f(p0)
         for i in range(n):
-            gx[i] = gy[i] * p0
+            gx[i] = gy[i] * c
     elif op >= TAN and op <= ERFINV:
         _unary_special_backward(op, x, y, gy, gx)
     elif op == FLOOR or op == CEIL or op == ROUND or op == TRUNC:  # piecewise constant
         for i in range(n):
-            gx[i] = 0.0
+            gx[i] = zero
     elif op == FRAC:
         for i in range(n):
             gx[i] = gy[i]
@@ -434,20 +448,22 @@ def unary_backward(op, x, y, gy, gx, p0, p1):
             gx[i] = -gy[i] * y[i] * y[i]
     elif op == SQUARE:
         for i in range(n):
-            gx[i] = 2.0 * gy[i] * x[i]
+            gx[i] = two * gy[i] * x[i]
     elif op == NAN_TO_NUM:  # gradient passes where x is finite (torch)
         for i in range(n):
             v = x[i]
-            gx[i] = gy[i] if (v == v and v != np.inf and v != -np.inf) else 0.0
+            gx[i] = gy[i] if (v == v and v != np.inf and v != -np.inf) else zero
 
 
 @kernel
 def _unary_special_backward(op, x, y, gy, gx):
     """gx = gy * op'(x) for op in TAN ... ERFINV (y = op(x))."""
     n = gy.size
+    f = gy.dtype.type
+    one = f(1.0)
     if op == TAN:
         for i in range(n):
-            gx[i] = gy[i] * (1.0 + y[i] * y[i])
+            gx[i] = gy[i] * (one + y[i] * y[i])
     elif op == SINH:
         for i in range(n):
             gx[i] = gy[i] * _math.cosh(x[i])
@@ -456,40 +472,40 @@ def _unary_special_backward(op, x, y, gy, gx):
             gx[i] = gy[i] * _math.sinh(x[i])
     elif op == ASIN:
         for i in range(n):
-            gx[i] = gy[i] / np.sqrt(1.0 - x[i] * x[i])
+            gx[i] = gy[i] / np.sqrt(one - x[i] * x[i])
     elif op == ACOS:
         for i in range(n):
-            gx[i] = -gy[i] / np.sqrt(1.0 - x[i] * x[i])
+            gx[i] = -gy[i] / np.sqrt(one - x[i] * x[i])
     elif op == ATAN:
         for i in range(n):
-            gx[i] = gy[i] / (1.0 + x[i] * x[i])
+            gx[i] = gy[i] / (one + x[i] * x[i])
     elif op == ASINH:
         for i in range(n):
-            gx[i] = gy[i] / np.sqrt(x[i] * x[i] + 1.0)
+            gx[i] = gy[i] / np.sqrt(x[i] * x[i] + one)
     elif op == ACOSH:
         for i in range(n):
-            gx[i] = gy[i] / np.sqrt(x[i] * x[i] - 1.0)
+            gx[i] = gy[i] / np.sqrt(x[i] * x[i] - one)
     elif op == ATANH:
         for i in range(n):
-            gx[i] = gy[i] / (1.0 - x[i] * x[i])
+            gx[i] = gy[i] / (one - x[i] * x[i])
     elif op == LOG2:
         for i in range(n):
-            gx[i] = gy[i] / (x[i] * 0.6931471805599453)
+            gx[i] = gy[i] / (x[i] * f(0.6931471805599453))
     elif op == LOG10:
         for i in range(n):
-            gx[i] = gy[i] / (x[i] * 2.302585092994046)
+            gx[i] = gy[i] / (x[i] * f(2.302585092994046))
     elif op == EXP2:
         for i in range(n):
-            gx[i] = gy[i] * y[i] * 0.6931471805599453
+            gx[i] = gy[i] * y[i] * f(0.6931471805599453)
     elif op == EXPM1:
         for i in range(n):
-            gx[i] = gy[i] * (y[i] + 1.0)
+            gx[i] = gy[i] * (y[i] + one)
     elif op == ERF:  # 2/sqrt(pi) e**-x^2
         for i in range(n):
-            gx[i] = gy[i] * 1.1283791670955126 * _math.exp(-x[i] * x[i])
+            gx[i] = gy[i] * f(1.1283791670955126) * _math.exp(-x[i] * x[i])
     elif op == ERFC:
         for i in range(n):
-            gx[i] = -gy[i] * 1.1283791670955126 * _math.exp(-x[i] * x[i])
+            gx[i] = -gy[i] * f(1.1283791670955126) * _math.exp(-x[i] * x[i])
     elif op == ERFINV:  # sqrt(pi)/2 e**y^2
         for i in range(n):
-            gx[i] = gy[i] * 0.886226925452758 * _math.exp(y[i] * y[i])
+            gx[i] = gy[i] * f(0.886226925452758) * _math.exp(y[i] * y[i])

@@ -72,7 +72,8 @@ def bias_act_backward(act, y, gy, gz, gb, n):
 @kernel
 def dropout_forward(x, u, p, scale, out, m):
     """m = scale where u >= p else 0 (u uniform in [0, 1)); out = x * m."""
+    sc, zero = x.dtype.type(scale), x.dtype.type(0.0)  # x's dtype: see kernels/activation.py
     for i in range(x.size):
-        s = scale if u[i] >= p else 0.0
+        s = sc if u[i] >= p else zero
         m[i] = s
         out[i] = x[i] * s
