@@ -12,12 +12,21 @@ loop instead of Ho short ones: on 13x13 planes that was ~4x faster. The backward
 same trick on the output gradient spread onto the padded grid (``spread``: gy[i, j] at
 M + i*sh*Wp + j*sw, zeros elsewhere, M = the largest tap offset): grad-weight is then a dot
 product per tap and grad-input a gather, gxp[q] = sum w * G[q + M - off], for any stride
-(stride s computes on s*s times the positions, most of them zeros). A 3-tap row (KW == 3) is
-unrolled so each accumulator is loaded and stored once per three multiply-adds.
+(stride s computes on s*s times the positions, most of them zeros). A 3x3 filter's nine taps
+are one pass, so each accumulator is loaded and stored once per nine multiply-adds.
 
-Parallel loops: forward over (batch, output channel) planes, grad-input over (batch, input
-channel) planes (disjoint writes), grad-weight over output channels; below PAR_MIN
-multiply-adds the same loops run serially (thread wake-up costs more than it saves).
+Channel blocks: forward computes four output channels at once and grad-input four input
+channels, so each load of the input (or of the spread gradient) feeds four accumulators;
+grad-weight computes two output channels' dot products from each load of the input. A short
+last block repeats its last channel and drops the copies (no padding, any groups). 3x3, 64 ->
+64 channels, 32 x 32, batch 32, float32, old and new kernels in one process: forward 24.4 ->
+16.3 ms, grad-input 24.8 -> 17.6, grad-weight 23.5 -> 14.0; 1x1: 5.4 -> 3.7, 4.5 -> 4.7 and
+4.5 -> 3.0 ms; 5x5, 8 -> 16 at 14 x 14, batch 64: 1.48 -> 1.22, 2.24 -> 2.10, 1.62 -> 1.20 ms.
+Results are bit-identical (forward, grad-input) or as accurate against float64 (grad-weight).
+
+Parallel loops: forward over (batch, output-channel block) tasks, grad-input over (batch,
+input-channel block) tasks (disjoint writes), grad-weight over output-channel pairs; below
+PAR_MIN multiply-adds the same loops run serially (thread wake-up costs more than it saves).
 """
 import numpy as np
 from numba import prange
@@ -34,40 +43,61 @@ def _chunks(work, tasks):
     return 1 if work < PAR_MIN else max(tasks, 1)
 
 
+@kernel(inline="always")
+def _taps3(a):
+    """The nine weights of a 3x3 filter a, row by row."""
+    return a[0, 0], a[0, 1], a[0, 2], a[1, 0], a[1, 1], a[1, 2], a[2, 0], a[2, 1], a[2, 2]
+
+
 @kernel
-def _fwd_wide(xp, w, s, n, o, c0, Wp, dh, dw, L, bias):
-    """s[p] = bias + sum_{c, kh, kw} w[o, c, kh, kw] xp[n, c0 + c, p + kh*dh*Wp + kw*dw], p < L."""
+def _fwd_wide(xp, w, s, n, o, oe, c0, Wp, dh, dw, L, b):
+    """s[k, p] = b[k] + sum_{c, kh, kw} w[o_k, c, kh, kw] xp[n, c0 + c, p + kh*dh*Wp + kw*dw]
+    for p < L and the block of four output channels o_k = min(o + k, oe) (a short block repeats
+    oe, whose extra rows the caller drops): each load of xp feeds four multiply-adds."""
     Cg, KH, KW = w.shape[1], w.shape[2], w.shape[3]
+    o1, o2, o3 = min(o + 1, oe), min(o + 2, oe), min(o + 3, oe)
+    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
     for p in range(L):
-        s[p] = bias
+        s0[p] = b[0]
+        s1[p] = b[1]
+        s2[p] = b[2]
+        s3[p] = b[3]
     for ci in range(Cg):
         xf = xp[n, c0 + ci]
         if KH == 3 and KW == 3:  # all nine taps per pass over s (one view per tap)
-            a = w[o, ci]
-            a00, a01, a02, a10, a11, a12 = a[0, 0], a[0, 1], a[0, 2], a[1, 0], a[1, 1], a[1, 2]
-            a20, a21, a22 = a[2, 0], a[2, 1], a[2, 2]
+            a00, a01, a02, a10, a11, a12, a20, a21, a22 = _taps3(w[o, ci])
+            b00, b01, b02, b10, b11, b12, b20, b21, b22 = _taps3(w[o1, ci])
+            c00, c01, c02, c10, c11, c12, c20, c21, c22 = _taps3(w[o2, ci])
+            d00, d01, d02, d10, d11, d12, d20, d21, d22 = _taps3(w[o3, ci])
             r1, r2 = dh * Wp, 2 * dh * Wp
             x00, x01, x02 = xf[0:], xf[dw:], xf[2 * dw:]
             x10, x11, x12 = xf[r1:], xf[r1 + dw:], xf[r1 + 2 * dw:]
             x20, x21, x22 = xf[r2:], xf[r2 + dw:], xf[r2 + 2 * dw:]
             for p in range(L):
-                s[p] += (a00 * x00[p] + a01 * x01[p] + a02 * x02[p]
-                         + a10 * x10[p] + a11 * x11[p] + a12 * x12[p]
-                         + a20 * x20[p] + a21 * x21[p] + a22 * x22[p])
+                v00, v01, v02 = x00[p], x01[p], x02[p]
+                v10, v11, v12 = x10[p], x11[p], x12[p]
+                v20, v21, v22 = x20[p], x21[p], x22[p]
+                s0[p] += (a00 * v00 + a01 * v01 + a02 * v02 + a10 * v10 + a11 * v11
+                          + a12 * v12 + a20 * v20 + a21 * v21 + a22 * v22)
+                s1[p] += (b00 * v00 + b01 * v01 + b02 * v02 + b10 * v10 + b11 * v11
+                          + b12 * v12 + b20 * v20 + b21 * v21 + b22 * v22)
+                s2[p] += (c00 * v00 + c01 * v01 + c02 * v02 + c10 * v10 + c11 * v11
+                          + c12 * v12 + c20 * v20 + c21 * v21 + c22 * v22)
+                s3[p] += (d00 * v00 + d01 * v01 + d02 * v02 + d10 * v10 + d11 * v11
+                          + d12 * v12 + d20 * v20 + d21 * v21 + d22 * v22)
             continue
         for kh in range(KH):
             base = kh * dh * Wp
-            if KW == 3:
-                w0, w1, w2 = w[o, ci, kh, 0], w[o, ci, kh, 1], w[o, ci, kh, 2]
-                x0, x1, x2 = xf[base:], xf[base + dw:], xf[base + 2 * dw:]
+            for kw in range(KW):
+                w0, w1, w2, w3 = w[o, ci, kh, kw], w[o1, ci, kh, kw], w[o2, ci, kh, kw], \
+                    w[o3, ci, kh, kw]
+                xs = xf[base + kw * dw:]
                 for p in range(L):
-                    s[p] += w0 * x0[p] + w1 * x1[p] + w2 * x2[p]
-            else:
-                for kw in range(KW):
-                    wv = w[o, ci, kh, kw]
-                    xs = xf[base + kw * dw:]
-                    for p in range(L):
-                        s[p] += wv * xs[p]
+                    v = xs[p]
+                    s0[p] += w0 * v
+                    s1[p] += w1 * v
+                    s2[p] += w2 * v
+                    s3[p] += w3 * v
 
 
 @kernel
@@ -92,25 +122,29 @@ def _fwd_rows(xp, w, out, n, o, c0, Wp, sh, sw, dh, dw, bias):
 
 
 @kernel
-def _fwd_plane(xp, w, out, s, n, o, c0, Wp, sh, sw, dh, dw, bias, relu):
+def _fwd_block(xp, w, out, s, n, o, oe, c0, Wp, sh, sw, dh, dw, b, relu):
+    """Output planes o .. min(o + 3, oe) of sample n (s: (4, L) scratch; b: their 4 biases)."""
     Ho, Wo = out.shape[2], out.shape[3]
-    plane = out[n, o]
+    nk = min(4, oe - o + 1)
     if sh == 1 and sw == 1:
-        L = (Ho - 1) * Wp + Wo
-        _fwd_wide(xp, w, s, n, o, c0, Wp, dh, dw, L, bias)
-        for i in range(Ho):
-            row = plane[i]
-            src = s[i * Wp:]
-            if relu:
-                for j in range(Wo):
-                    v = src[j]
-                    row[j] = v if (v > 0 or v != v) else 0
-            else:
-                for j in range(Wo):
-                    row[j] = src[j]
-    else:
-        _fwd_rows(xp, w, out, n, o, c0, Wp, sh, sw, dh, dw, bias)
+        _fwd_wide(xp, w, s, n, o, oe, c0, Wp, dh, dw, (Ho - 1) * Wp + Wo, b)
+        for k in range(nk):
+            plane = out[n, o + k]
+            for i in range(Ho):
+                row = plane[i]
+                src = s[k, i * Wp:]
+                if relu:
+                    for j in range(Wo):
+                        v = src[j]
+                        row[j] = v if (v > 0 or v != v) else 0
+                else:
+                    for j in range(Wo):
+                        row[j] = src[j]
+        return
+    for k in range(nk):
+        _fwd_rows(xp, w, out, n, o + k, c0, Wp, sh, sw, dh, dw, b[k])
         if relu:
+            plane = out[n, o + k]
             for i in range(Ho):
                 row = plane[i]
                 for j in range(Wo):
@@ -121,20 +155,27 @@ def _fwd_plane(xp, w, out, s, n, o, c0, Wp, sh, sw, dh, dw, bias, relu):
 @kernel(parallel=True)
 def conv2d_forward(xp, w, b, out, Wp, sh, sw, dh, dw, groups, relu, nthreads):
     """out[n, o, i, j] = b[o] + sum w[o, c, kh, kw] xp[n, g*Cg + c, (i*sh + kh*dh)*Wp + j*sw + kw*dw],
-    then max(out, 0) if relu (xp: (N, C, Hp*Wp); b of size 0: no bias). The planes are split
-    into nthreads chunks, each with its own wide-row scratch."""
+    then max(out, 0) if relu (xp: (N, C, Hp*Wp); b of size 0: no bias). Tasks are blocks of
+    four output channels of one group and sample, split into nthreads chunks, each with its
+    own wide-row scratch."""
     N, O, Ho, Wo = out.shape
     Cg, Og = w.shape[1], O // groups
     has_b = b.size > 0
-    zero = out.dtype.type(0)
-    T = N * O
+    nb = (Og + 3) // 4  # blocks per group
+    T = N * groups * nb
     nch = max(1, min(nthreads if out.size * w[0].size >= PAR_MIN else 1, T))
-    scratch = np.empty((nch, (Ho - 1) * Wp + Wo), out.dtype)
+    scratch = np.empty((nch, 4, (Ho - 1) * Wp + Wo), out.dtype)
+    bias = np.zeros((nch, 4), out.dtype)
     for ch in prange(nch):
+        bc = bias[ch]
         for t in range(ch * T // nch, (ch + 1) * T // nch):
-            n, o = t // O, t % O
-            _fwd_plane(xp, w, out, scratch[ch], n, o, (o // Og) * Cg, Wp, sh, sw, dh, dw,
-                       b[o] if has_b else zero, relu)
+            n, r = t // (groups * nb), t % (groups * nb)
+            g = r // nb
+            o, oe = g * Og + (r % nb) * 4, g * Og + Og - 1
+            if has_b:
+                for k in range(4):
+                    bc[k] = b[min(o + k, oe)]
+            _fwd_block(xp, w, out, scratch[ch], n, o, oe, g * Cg, Wp, sh, sw, dh, dw, bc, relu)
 
 
 @kernel
@@ -178,89 +219,136 @@ def spread(gy, y, G, Wp, sh, sw, M, relu):
 
 
 @kernel
-def _gin_plane(G, w, gxp, n, c, o0, Og, ci, Wp, dh, dw, M):
-    """gxp[n, c, q] = sum_{o, kh, kw} w[o0 + o, ci, kh, kw] G[n, o0 + o, q + M - kh*dh*Wp - kw*dw]."""
+def _gin_block(G, w, gxp, s, n, c, ce, o0, Og, ci, Wp, dh, dw, M):
+    """gxp[n, c_k, q] = sum_{o, kh, kw} w[o0 + o, ci + k, kh, kw] G[n, o0 + o, q + M - kh*dh*Wp - kw*dw]
+    for the block of four input channels c_k = c + k <= ce (ci + k: their index in the group;
+    a short block repeats ce and drops the extra rows), summed in the scratch rows s (4, Q) and
+    copied out: each load of G feeds four multiply-adds. (Summed in place in gxp's planes,
+    whose aliasing LLVM cannot rule out, a 1x1 grad-input ran 1.45x slower than one channel
+    at a time, 64 -> 64 channels at 32 x 32.)"""
     KH, KW = w.shape[2], w.shape[3]
-    acc = gxp[n, c]
-    Q = acc.size
+    k1, k2, k3 = min(1, ce - c), min(2, ce - c), min(3, ce - c)
+    acc0, acc1, acc2, acc3 = s[0], s[1], s[2], s[3]
+    Q = acc0.size
     for q in range(Q):
-        acc[q] = 0
+        acc0[q] = 0
+        acc1[q] = 0
+        acc2[q] = 0
+        acc3[q] = 0
     for oi in range(Og):
         o = o0 + oi
         gf = G[n, o]
         if KH == 3 and KW == 3:  # all nine taps per pass over acc
-            a = w[o, ci]
-            a00, a01, a02, a10, a11, a12 = a[0, 0], a[0, 1], a[0, 2], a[1, 0], a[1, 1], a[1, 2]
-            a20, a21, a22 = a[2, 0], a[2, 1], a[2, 2]
+            a00, a01, a02, a10, a11, a12, a20, a21, a22 = _taps3(w[o, ci])
+            b00, b01, b02, b10, b11, b12, b20, b21, b22 = _taps3(w[o, ci + k1])
+            c00, c01, c02, c10, c11, c12, c20, c21, c22 = _taps3(w[o, ci + k2])
+            d00, d01, d02, d10, d11, d12, d20, d21, d22 = _taps3(w[o, ci + k3])
             r1, r2 = dh * Wp, 2 * dh * Wp  # tap (kh, kw) reads gf[M - kh*r1 - kw*dw + q]
             g00, g01, g02 = gf[M:], gf[M - dw:], gf[M - 2 * dw:]
             g10, g11, g12 = gf[M - r1:], gf[M - r1 - dw:], gf[M - r1 - 2 * dw:]
             g20, g21, g22 = gf[M - r2:], gf[M - r2 - dw:], gf[M - r2 - 2 * dw:]
             for q in range(Q):
-                acc[q] += (a00 * g00[q] + a01 * g01[q] + a02 * g02[q]
-                           + a10 * g10[q] + a11 * g11[q] + a12 * g12[q]
-                           + a20 * g20[q] + a21 * g21[q] + a22 * g22[q])
+                v00, v01, v02 = g00[q], g01[q], g02[q]
+                v10, v11, v12 = g10[q], g11[q], g12[q]
+                v20, v21, v22 = g20[q], g21[q], g22[q]
+                acc0[q] += (a00 * v00 + a01 * v01 + a02 * v02 + a10 * v10 + a11 * v11
+                            + a12 * v12 + a20 * v20 + a21 * v21 + a22 * v22)
+                acc1[q] += (b00 * v00 + b01 * v01 + b02 * v02 + b10 * v10 + b11 * v11
+                            + b12 * v12 + b20 * v20 + b21 * v21 + b22 * v22)
+                acc2[q] += (c00 * v00 + c01 * v01 + c02 * v02 + c10 * v10 + c11 * v11
+                            + c12 * v12 + c20 * v20 + c21 * v21 + c22 * v22)
+                acc3[q] += (d00 * v00 + d01 * v01 + d02 * v02 + d10 * v10 + d11 * v11
+                            + d12 * v12 + d20 * v20 + d21 * v21 + d22 * v22)
             continue
         for kh in range(KH):
             base = M - kh * dh * Wp
-            if KW == 3:
-                w0, w1, w2 = w[o, ci, kh, 0], w[o, ci, kh, 1], w[o, ci, kh, 2]
-                g0, g1, g2 = gf[base:], gf[base - dw:], gf[base - 2 * dw:]
+            for kw in range(KW):
+                w0, w1, w2, w3 = w[o, ci, kh, kw], w[o, ci + k1, kh, kw], \
+                    w[o, ci + k2, kh, kw], w[o, ci + k3, kh, kw]
+                gs = gf[base - kw * dw:]
                 for q in range(Q):
-                    acc[q] += w0 * g0[q] + w1 * g1[q] + w2 * g2[q]
-            else:
-                for kw in range(KW):
-                    wv = w[o, ci, kh, kw]
-                    gs = gf[base - kw * dw:]
-                    for q in range(Q):
-                        acc[q] += wv * gs[q]
+                    v = gs[q]
+                    acc0[q] += w0 * v
+                    acc1[q] += w1 * v
+                    acc2[q] += w2 * v
+                    acc3[q] += w3 * v
+    for k in range(k3 + 1):
+        out = gxp[n, c + k]
+        acc = s[k]
+        for q in range(Q):
+            out[q] = acc[q]
 
 
 @kernel(parallel=True)
-def conv2d_grad_input(G, w, gxp, Wp, dh, dw, groups, M):
+def conv2d_grad_input(G, w, gxp, Wp, dh, dw, groups, M, nthreads):
     """gxp[n, c, q] = sum_{o in group, kh, kw} w[o, c % Cg, kh, kw] G[n, o, q + M - kh*dh*Wp - kw*dw]
-    (gxp: the padded input's gradient, (N, C, Hp*Wp), overwritten; G from ``spread``)."""
+    (gxp: the padded input's gradient, (N, C, Hp*Wp), overwritten; G from ``spread``). Tasks
+    are blocks of four input channels of one group and sample, split into nthreads chunks,
+    each with its own scratch rows."""
     N, C = gxp.shape[0], gxp.shape[1]
     Cg = w.shape[1]
     Og = w.shape[0] // groups
-    T = N * C
-    nch = _chunks(gxp.size * Og * w[0, 0].size, T)
+    nb = (Cg + 3) // 4  # blocks per group
+    T = N * groups * nb
+    nch = max(1, min(nthreads if gxp.size * Og * w[0, 0].size >= PAR_MIN else 1, T))
+    scratch = np.empty((nch, 4, gxp.shape[2]), gxp.dtype)
     for ch in prange(nch):
         for t in range(ch * T // nch, (ch + 1) * T // nch):
-            n, c = t // C, t % C
-            _gin_plane(G, w, gxp, n, c, (c // Cg) * Og, Og, c % Cg, Wp, dh, dw, M)
+            n, r = t // (groups * nb), t % (groups * nb)
+            g = r // nb
+            ci = (r % nb) * 4
+            _gin_block(G, w, gxp, scratch[ch], n, g * Cg + ci, g * Cg + Cg - 1, g * Og, Og, ci,
+                       Wp, dh, dw, M)
 
 
 @kernel
-def _gw_channel(xp, G, gw, o, c0, Wp, dh, dw, M, L):
-    """gw[o, c, kh, kw] = sum_n sum_{p < L} G[n, o, M + p] xp[n, c0 + c, p + kh*dh*Wp + kw*dw]."""
+def _gw_pair(xp, G, gw, o, oe, c0, Wp, dh, dw, M, L):
+    """gw[o_k, c, kh, kw] = sum_n sum_{p < L} G[n, o_k, M + p] xp[n, c0 + c, p + kh*dh*Wp + kw*dw]
+    for the output channels o_k = o, o + 1 (the second only if o + 1 <= oe, else it repeats o
+    and is dropped): each load of xp feeds both channels' dot products."""
     N, Cg, KH, KW = xp.shape[0], gw.shape[1], gw.shape[2], gw.shape[3]
+    two = o + 1 <= oe
+    o1 = o + 1 if two else o
     z = gw.dtype.type(0)
     for ci in range(Cg):
         for kh in range(KH):
             for kw in range(KW):
                 gw[o, ci, kh, kw] = z
+                gw[o1, ci, kh, kw] = z
     for n in range(N):
-        g = G[n, o, M:]
+        ga, gb = G[n, o, M:], G[n, o1, M:]
         for ci in range(Cg):
             xf = xp[n, c0 + ci]
-            if KH == 3 and KW == 3:  # nine dot products sharing each load of g
+            if KH == 3 and KW == 3:  # eighteen dot products sharing each load
                 r1, r2 = dh * Wp, 2 * dh * Wp
                 x00, x01, x02 = xf[0:], xf[dw:], xf[2 * dw:]
                 x10, x11, x12 = xf[r1:], xf[r1 + dw:], xf[r1 + 2 * dw:]
                 x20, x21, x22 = xf[r2:], xf[r2 + dw:], xf[r2 + 2 * dw:]
                 s00 = s01 = s02 = s10 = s11 = s12 = s20 = s21 = s22 = z
+                t00 = t01 = t02 = t10 = t11 = t12 = t20 = t21 = t22 = z
                 for p in range(L):
-                    gv = g[p]
-                    s00 += gv * x00[p]
-                    s01 += gv * x01[p]
-                    s02 += gv * x02[p]
-                    s10 += gv * x10[p]
-                    s11 += gv * x11[p]
-                    s12 += gv * x12[p]
-                    s20 += gv * x20[p]
-                    s21 += gv * x21[p]
-                    s22 += gv * x22[p]
+                    u, v = ga[p], gb[p]
+                    y00, y01, y02 = x00[p], x01[p], x02[p]
+                    y10, y11, y12 = x10[p], x11[p], x12[p]
+                    y20, y21, y22 = x20[p], x21[p], x22[p]
+                    s00 += u * y00
+                    s01 += u * y01
+                    s02 += u * y02
+                    s10 += u * y10
+                    s11 += u * y11
+                    s12 += u * y12
+                    s20 += u * y20
+                    s21 += u * y21
+                    s22 += u * y22
+                    t00 += v * y00
+                    t01 += v * y01
+                    t02 += v * y02
+                    t10 += v * y10
+                    t11 += v * y11
+                    t12 += v * y12
+                    t20 += v * y20
+                    t21 += v * y21
+                    t22 += v * y22
                 a = gw[o, ci]
                 a[0, 0] += s00
                 a[0, 1] += s01
@@ -271,39 +359,47 @@ def _gw_channel(xp, G, gw, o, c0, Wp, dh, dw, M, L):
                 a[2, 0] += s20
                 a[2, 1] += s21
                 a[2, 2] += s22
+                if two:
+                    b = gw[o1, ci]
+                    b[0, 0] += t00
+                    b[0, 1] += t01
+                    b[0, 2] += t02
+                    b[1, 0] += t10
+                    b[1, 1] += t11
+                    b[1, 2] += t12
+                    b[2, 0] += t20
+                    b[2, 1] += t21
+                    b[2, 2] += t22
                 continue
             for kh in range(KH):
                 base = kh * dh * Wp
-                if KW == 3:
-                    x0, x1, x2 = xf[base:], xf[base + dw:], xf[base + 2 * dw:]
-                    s0 = s1 = s2 = z
+                for kw in range(KW):
+                    xs = xf[base + kw * dw:]
+                    sv = tv = z
                     for p in range(L):
-                        gv = g[p]
-                        s0 += gv * x0[p]
-                        s1 += gv * x1[p]
-                        s2 += gv * x2[p]
-                    gw[o, ci, kh, 0] += s0
-                    gw[o, ci, kh, 1] += s1
-                    gw[o, ci, kh, 2] += s2
-                else:
-                    for kw in range(KW):
-                        xs = xf[base + kw * dw:]
-                        sv = z
-                        for p in range(L):
-                            sv += g[p] * xs[p]
-                        gw[o, ci, kh, kw] += sv
+                        xv = xs[p]
+                        sv += ga[p] * xv
+                        tv += gb[p] * xv
+                    gw[o, ci, kh, kw] += sv
+                    if two:
+                        gw[o1, ci, kh, kw] += tv
 
 
 @kernel(parallel=True)
 def conv2d_grad_weight(xp, G, gw, Wp, dh, dw, groups, M, L):
     """gw[o, c, kh, kw] = sum_n sum_{p < L} G[n, o, M + p] xp[n, g*Cg + c, p + kh*dh*Wp + kw*dw]
-    (G from ``spread``; L = (Ho-1)*sh*Wp + (Wo-1)*sw + 1)."""
+    (G from ``spread``; L = (Ho-1)*sh*Wp + (Wo-1)*sw + 1). Tasks are pairs of output channels
+    of one group."""
     O, Cg = gw.shape[0], gw.shape[1]
     Og = O // groups
-    nch = _chunks(xp.shape[0] * L * gw.size, O)
+    nb = (Og + 1) // 2  # pairs per group
+    T = groups * nb
+    nch = _chunks(xp.shape[0] * L * gw.size, T)
     for ch in prange(nch):
-        for o in range(ch * O // nch, (ch + 1) * O // nch):
-            _gw_channel(xp, G, gw, o, (o // Og) * Cg, Wp, dh, dw, M, L)
+        for t in range(ch * T // nch, (ch + 1) * T // nch):
+            g = t // nb
+            o = g * Og + (t % nb) * 2
+            _gw_pair(xp, G, gw, o, g * Og + Og - 1, g * Cg, Wp, dh, dw, M, L)
 
 
 @kernel

@@ -112,7 +112,7 @@ def _spread(gy, Hp, Wp, KH, KW, stride, dilation, y=None):
 def _grad_input(G, M, w, N, C, Hp, Wp, dilation, groups):
     gxp = np.empty((N, C, Hp, Wp), G.dtype)
     K.conv2d_grad_input(G, w, gxp.reshape(N, C, Hp * Wp), Wp, dilation[0], dilation[1],
-                        groups, M)
+                        groups, M, get_num_threads())
     return gxp
 
 
