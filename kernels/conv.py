@@ -49,6 +49,41 @@ def _taps3(a):
     return a[0, 0], a[0, 1], a[0, 2], a[1, 0], a[1, 1], a[1, 2], a[2, 0], a[2, 1], a[2, 2]
 
 
+@kernel(inline="always")
+def _nine_taps4(s, t, wa, wb, wc, wd, L):
+    """s[k, p] += sum_i f_k[i] t[i][p] for p < L: the nine tap views t (in _taps3's order) of
+    a 3x3 filter and the four filters f_0..f_3 = wa..wd, each load of a tap feeding all four."""
+    a00, a01, a02, a10, a11, a12, a20, a21, a22 = _taps3(wa)
+    b00, b01, b02, b10, b11, b12, b20, b21, b22 = _taps3(wb)
+    c00, c01, c02, c10, c11, c12, c20, c21, c22 = _taps3(wc)
+    d00, d01, d02, d10, d11, d12, d20, d21, d22 = _taps3(wd)
+    x00, x01, x02, x10, x11, x12, x20, x21, x22 = t
+    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
+    for p in range(L):
+        v00, v01, v02 = x00[p], x01[p], x02[p]
+        v10, v11, v12 = x10[p], x11[p], x12[p]
+        v20, v21, v22 = x20[p], x21[p], x22[p]
+        s0[p] += (a00 * v00 + a01 * v01 + a02 * v02 + a10 * v10 + a11 * v11
+                  + a12 * v12 + a20 * v20 + a21 * v21 + a22 * v22)
+        s1[p] += (b00 * v00 + b01 * v01 + b02 * v02 + b10 * v10 + b11 * v11
+                  + b12 * v12 + b20 * v20 + b21 * v21 + b22 * v22)
+        s2[p] += (c00 * v00 + c01 * v01 + c02 * v02 + c10 * v10 + c11 * v11
+                  + c12 * v12 + c20 * v20 + c21 * v21 + c22 * v22)
+        s3[p] += (d00 * v00 + d01 * v01 + d02 * v02 + d10 * v10 + d11 * v11
+                  + d12 * v12 + d20 * v20 + d21 * v21 + d22 * v22)
+
+
+@kernel(inline="always")
+def _tap4(s0, s1, s2, s3, t, w0, w1, w2, w3, L):
+    """s_k[p] += w_k t[p] for p < L and the four weights w_0..w_3 of one tap view t."""
+    for p in range(L):
+        v = t[p]
+        s0[p] += w0 * v
+        s1[p] += w1 * v
+        s2[p] += w2 * v
+        s3[p] += w3 * v
+
+
 @kernel
 def _fwd_wide(xp, w, s, n, o, oe, c0, Wp, dh, dw, L, b):
     """s[k, p] = b[k] + sum_{c, kh, kw} w[o_k, c, kh, kw] xp[n, c0 + c, p + kh*dh*Wp + kw*dw]
@@ -65,39 +100,16 @@ def _fwd_wide(xp, w, s, n, o, oe, c0, Wp, dh, dw, L, b):
     for ci in range(Cg):
         xf = xp[n, c0 + ci]
         if KH == 3 and KW == 3:  # all nine taps per pass over s (one view per tap)
-            a00, a01, a02, a10, a11, a12, a20, a21, a22 = _taps3(w[o, ci])
-            b00, b01, b02, b10, b11, b12, b20, b21, b22 = _taps3(w[o1, ci])
-            c00, c01, c02, c10, c11, c12, c20, c21, c22 = _taps3(w[o2, ci])
-            d00, d01, d02, d10, d11, d12, d20, d21, d22 = _taps3(w[o3, ci])
             r1, r2 = dh * Wp, 2 * dh * Wp
-            x00, x01, x02 = xf[0:], xf[dw:], xf[2 * dw:]
-            x10, x11, x12 = xf[r1:], xf[r1 + dw:], xf[r1 + 2 * dw:]
-            x20, x21, x22 = xf[r2:], xf[r2 + dw:], xf[r2 + 2 * dw:]
-            for p in range(L):
-                v00, v01, v02 = x00[p], x01[p], x02[p]
-                v10, v11, v12 = x10[p], x11[p], x12[p]
-                v20, v21, v22 = x20[p], x21[p], x22[p]
-                s0[p] += (a00 * v00 + a01 * v01 + a02 * v02 + a10 * v10 + a11 * v11
-                          + a12 * v12 + a20 * v20 + a21 * v21 + a22 * v22)
-                s1[p] += (b00 * v00 + b01 * v01 + b02 * v02 + b10 * v10 + b11 * v11
-                          + b12 * v12 + b20 * v20 + b21 * v21 + b22 * v22)
-                s2[p] += (c00 * v00 + c01 * v01 + c02 * v02 + c10 * v10 + c11 * v11
-                          + c12 * v12 + c20 * v20 + c21 * v21 + c22 * v22)
-                s3[p] += (d00 * v00 + d01 * v01 + d02 * v02 + d10 * v10 + d11 * v11
-                          + d12 * v12 + d20 * v20 + d21 * v21 + d22 * v22)
+            _nine_taps4(s, (xf[0:], xf[dw:], xf[2 * dw:], xf[r1:], xf[r1 + dw:],
+                            xf[r1 + 2 * dw:], xf[r2:], xf[r2 + dw:], xf[r2 + 2 * dw:]),
+                        w[o, ci], w[o1, ci], w[o2, ci], w[o3, ci], L)
             continue
         for kh in range(KH):
             base = kh * dh * Wp
             for kw in range(KW):
-                w0, w1, w2, w3 = w[o, ci, kh, kw], w[o1, ci, kh, kw], w[o2, ci, kh, kw], \
-                    w[o3, ci, kh, kw]
-                xs = xf[base + kw * dw:]
-                for p in range(L):
-                    v = xs[p]
-                    s0[p] += w0 * v
-                    s1[p] += w1 * v
-                    s2[p] += w2 * v
-                    s3[p] += w3 * v
+                _tap4(s0, s1, s2, s3, xf[base + kw * dw:], w[o, ci, kh, kw], w[o1, ci, kh, kw],
+                      w[o2, ci, kh, kw], w[o3, ci, kh, kw], L)
 
 
 @kernel
@@ -239,39 +251,17 @@ def _gin_block(G, w, gxp, s, n, c, ce, o0, Og, ci, Wp, dh, dw, M):
         o = o0 + oi
         gf = G[n, o]
         if KH == 3 and KW == 3:  # all nine taps per pass over acc
-            a00, a01, a02, a10, a11, a12, a20, a21, a22 = _taps3(w[o, ci])
-            b00, b01, b02, b10, b11, b12, b20, b21, b22 = _taps3(w[o, ci + k1])
-            c00, c01, c02, c10, c11, c12, c20, c21, c22 = _taps3(w[o, ci + k2])
-            d00, d01, d02, d10, d11, d12, d20, d21, d22 = _taps3(w[o, ci + k3])
             r1, r2 = dh * Wp, 2 * dh * Wp  # tap (kh, kw) reads gf[M - kh*r1 - kw*dw + q]
-            g00, g01, g02 = gf[M:], gf[M - dw:], gf[M - 2 * dw:]
-            g10, g11, g12 = gf[M - r1:], gf[M - r1 - dw:], gf[M - r1 - 2 * dw:]
-            g20, g21, g22 = gf[M - r2:], gf[M - r2 - dw:], gf[M - r2 - 2 * dw:]
-            for q in range(Q):
-                v00, v01, v02 = g00[q], g01[q], g02[q]
-                v10, v11, v12 = g10[q], g11[q], g12[q]
-                v20, v21, v22 = g20[q], g21[q], g22[q]
-                acc0[q] += (a00 * v00 + a01 * v01 + a02 * v02 + a10 * v10 + a11 * v11
-                            + a12 * v12 + a20 * v20 + a21 * v21 + a22 * v22)
-                acc1[q] += (b00 * v00 + b01 * v01 + b02 * v02 + b10 * v10 + b11 * v11
-                            + b12 * v12 + b20 * v20 + b21 * v21 + b22 * v22)
-                acc2[q] += (c00 * v00 + c01 * v01 + c02 * v02 + c10 * v10 + c11 * v11
-                            + c12 * v12 + c20 * v20 + c21 * v21 + c22 * v22)
-                acc3[q] += (d00 * v00 + d01 * v01 + d02 * v02 + d10 * v10 + d11 * v11
-                            + d12 * v12 + d20 * v20 + d21 * v21 + d22 * v22)
+            _nine_taps4(s, (gf[M:], gf[M - dw:], gf[M - 2 * dw:], gf[M - r1:], gf[M - r1 - dw:],
+                            gf[M - r1 - 2 * dw:], gf[M - r2:], gf[M - r2 - dw:],
+                            gf[M - r2 - 2 * dw:]),
+                        w[o, ci], w[o, ci + k1], w[o, ci + k2], w[o, ci + k3], Q)
             continue
         for kh in range(KH):
             base = M - kh * dh * Wp
             for kw in range(KW):
-                w0, w1, w2, w3 = w[o, ci, kh, kw], w[o, ci + k1, kh, kw], \
-                    w[o, ci + k2, kh, kw], w[o, ci + k3, kh, kw]
-                gs = gf[base - kw * dw:]
-                for q in range(Q):
-                    v = gs[q]
-                    acc0[q] += w0 * v
-                    acc1[q] += w1 * v
-                    acc2[q] += w2 * v
-                    acc3[q] += w3 * v
+                _tap4(acc0, acc1, acc2, acc3, gf[base - kw * dw:], w[o, ci, kh, kw], w[o, ci + k1, kh, kw],
+                      w[o, ci + k2, kh, kw], w[o, ci + k3, kh, kw], Q)
     for k in range(k3 + 1):
         out = gxp[n, c + k]
         acc = s[k]
