@@ -50,6 +50,13 @@ def _taps3(a):
 
 
 @kernel(inline="always")
+def _add_taps3(a, t):
+    """a += the nine values t, in _taps3's order (a: a 3x3 filter)."""
+    for k in range(9):
+        a[k // 3, k % 3] += t[k]
+
+
+@kernel(inline="always")
 def _nine_taps4(s, t, wa, wb, wc, wd, L):
     """s[k, p] += sum_i f_k[i] t[i][p] for p < L: the nine tap views t (in _taps3's order) of
     a 3x3 filter and the four filters f_0..f_3 = wa..wd, each load of a tap feeding all four."""
@@ -339,27 +346,9 @@ def _gw_pair(xp, G, gw, o, oe, c0, Wp, dh, dw, M, L):
                     t20 += v * y20
                     t21 += v * y21
                     t22 += v * y22
-                a = gw[o, ci]
-                a[0, 0] += s00
-                a[0, 1] += s01
-                a[0, 2] += s02
-                a[1, 0] += s10
-                a[1, 1] += s11
-                a[1, 2] += s12
-                a[2, 0] += s20
-                a[2, 1] += s21
-                a[2, 2] += s22
+                _add_taps3(gw[o, ci], (s00, s01, s02, s10, s11, s12, s20, s21, s22))
                 if two:
-                    b = gw[o1, ci]
-                    b[0, 0] += t00
-                    b[0, 1] += t01
-                    b[0, 2] += t02
-                    b[1, 0] += t10
-                    b[1, 1] += t11
-                    b[1, 2] += t12
-                    b[2, 0] += t20
-                    b[2, 1] += t21
-                    b[2, 2] += t22
+                    _add_taps3(gw[o1, ci], (t00, t01, t02, t10, t11, t12, t20, t21, t22))
                 continue
             for kh in range(KH):
                 base = kh * dh * Wp
