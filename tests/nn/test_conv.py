@@ -51,6 +51,22 @@ def test_conv_gradcheck_and_reference(geo, bias, seed):
     assert jg.gradcheck(lambda *a: fn(*a, **kw), args)
 
 
+@pytest.mark.parametrize("groups, cin_g, cout_g, k", [
+    (1, 5, 9, (3, 3)), (2, 4, 5, (3, 3)), (1, 9, 4, (1, 1)), (2, 3, 6, (2, 3)),
+    (1, 6, 7, (3, 3))])
+def test_conv_channel_blocks_gradcheck(groups, cin_g, cout_g, k):
+    """The kernels work on blocks of four channels (two for grad-weight): full blocks, short
+    last blocks and blocks of each group, forward against the reference and gradcheck."""
+    rng = np.random.default_rng(cin_g * 10 + cout_g)
+    x = rng.uniform(-1, 1, (2, groups * cin_g, 5, 4))
+    w = rng.uniform(-1, 1, (groups * cout_g, cin_g) + k)
+    b = rng.uniform(-1, 1, groups * cout_g)
+    kw = dict(stride=1, padding=1, dilation=1, groups=groups)
+    y = F.conv2d(_leaf(x, False), _leaf(w, False), _leaf(b, False), **kw)
+    np.testing.assert_allclose(y.data, _conv_ref(x, w, b, **kw), rtol=1e-10, atol=1e-12)
+    assert jg.gradcheck(lambda *a: F.conv2d(*a, **kw), [_leaf(x), _leaf(w), _leaf(b)])
+
+
 @settings(deadline=None, max_examples=20)
 @given(_conv_geometry(transposed=True), st.booleans(), st.integers(0, 2 ** 31 - 1))
 def test_conv_transpose_gradcheck_and_reference(geo, bias, seed):
