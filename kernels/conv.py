@@ -91,11 +91,19 @@ def _tap4(s0, s1, s2, s3, t, w0, w1, w2, w3, L):
         s3[p] += w3 * v
 
 
+@kernel(inline="always")
+def _tap_offset(kh, kw, dh, dw, sh, sw, Wq, PQ):
+    """Where tap (kh, kw) starts in a channel's phase planes (see to_phases): its plane
+    ((kh*dh) % sh, (kw*dw) % sw), row (kh*dh) // sh, column (kw*dw) // sw."""
+    a, b = kh * dh, kw * dw
+    return ((a % sh) * sw + b % sw) * PQ + (a // sh) * Wq + b // sw
+
+
 @kernel
-def _fwd_wide(xp, w, s, n, o, oe, c0, Wp, dh, dw, L, b):
-    """s[k, p] = b[k] + sum_{c, kh, kw} w[o_k, c, kh, kw] xp[n, c0 + c, p + kh*dh*Wp + kw*dw]
-    for p < L and the block of four output channels o_k = min(o + k, oe) (a short block repeats
-    oe, whose extra rows the caller drops): each load of xp feeds four multiply-adds."""
+def _fwd_wide(xq, w, s, n, o, oe, c0, Wq, PQ, sh, sw, dh, dw, L, b):
+    """s[k, p] = b[k] + sum_{c, kh, kw} w[o_k, c, kh, kw] xq[n, c0 + c, p + off(kh, kw)] for
+    p < L and the block of four output channels o_k = min(o + k, oe) (a short block repeats
+    oe, whose extra rows the caller drops): each load of xq feeds four multiply-adds."""
     Cg, KH, KW = w.shape[1], w.shape[2], w.shape[3]
     o1, o2, o3 = min(o + 1, oe), min(o + 2, oe), min(o + 3, oe)
     s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
@@ -105,85 +113,59 @@ def _fwd_wide(xp, w, s, n, o, oe, c0, Wp, dh, dw, L, b):
         s2[p] = b[2]
         s3[p] = b[3]
     for ci in range(Cg):
-        xf = xp[n, c0 + ci]
+        xf = xq[n, c0 + ci]
         if KH == 3 and KW == 3:  # all nine taps per pass over s (one view per tap)
-            r1, r2 = dh * Wp, 2 * dh * Wp
-            _nine_taps4(s, (xf[0:], xf[dw:], xf[2 * dw:], xf[r1:], xf[r1 + dw:],
-                            xf[r1 + 2 * dw:], xf[r2:], xf[r2 + dw:], xf[r2 + 2 * dw:]),
-                        w[o, ci], w[o1, ci], w[o2, ci], w[o3, ci], L)
+            t = (xf[_tap_offset(0, 0, dh, dw, sh, sw, Wq, PQ):],
+                 xf[_tap_offset(0, 1, dh, dw, sh, sw, Wq, PQ):],
+                 xf[_tap_offset(0, 2, dh, dw, sh, sw, Wq, PQ):],
+                 xf[_tap_offset(1, 0, dh, dw, sh, sw, Wq, PQ):],
+                 xf[_tap_offset(1, 1, dh, dw, sh, sw, Wq, PQ):],
+                 xf[_tap_offset(1, 2, dh, dw, sh, sw, Wq, PQ):],
+                 xf[_tap_offset(2, 0, dh, dw, sh, sw, Wq, PQ):],
+                 xf[_tap_offset(2, 1, dh, dw, sh, sw, Wq, PQ):],
+                 xf[_tap_offset(2, 2, dh, dw, sh, sw, Wq, PQ):])
+            _nine_taps4(s, t, w[o, ci], w[o1, ci], w[o2, ci], w[o3, ci], L)
             continue
         for kh in range(KH):
-            base = kh * dh * Wp
             for kw in range(KW):
-                _tap4(s0, s1, s2, s3, xf[base + kw * dw:], w[o, ci, kh, kw], w[o1, ci, kh, kw],
-                      w[o2, ci, kh, kw], w[o3, ci, kh, kw], L)
+                _tap4(s0, s1, s2, s3, xf[_tap_offset(kh, kw, dh, dw, sh, sw, Wq, PQ):],
+                      w[o, ci, kh, kw], w[o1, ci, kh, kw], w[o2, ci, kh, kw], w[o3, ci, kh, kw],
+                      L)
 
 
 @kernel
-def _fwd_rows(xp, w, out, n, o, c0, Wp, sh, sw, dh, dw, bias):
-    """out[n, o, i*Wo + j] = bias + sum w[o, c, kh, kw] xp[n, c0 + c, (i*sh + kh*dh)*Wp + j*sw + kw*dw]."""
-    Cg, KH, KW = w.shape[1], w.shape[2], w.shape[3]
-    Ho, Wo = out.shape[2], out.shape[3]
-    plane = out[n, o]
-    for i in range(Ho):
-        for j in range(Wo):
-            plane[i, j] = bias
-    for ci in range(Cg):
-        xf = xp[n, c0 + ci]
-        for kh in range(KH):
-            for kw in range(KW):
-                wv = w[o, ci, kh, kw]
-                for i in range(Ho):
-                    xr = xf[(i * sh + kh * dh) * Wp + kw * dw:]
-                    row = plane[i]
-                    for j in range(Wo):
-                        row[j] += wv * xr[j * sw]
-
-
-@kernel
-def _fwd_block(xp, w, out, s, n, o, oe, c0, Wp, sh, sw, dh, dw, b, relu):
+def _fwd_block(xq, w, out, s, n, o, oe, c0, Wq, PQ, sh, sw, dh, dw, b, relu):
     """Output planes o .. min(o + 3, oe) of sample n (s: (4, L) scratch; b: their 4 biases)."""
     Ho, Wo = out.shape[2], out.shape[3]
-    nk = min(4, oe - o + 1)
-    if sh == 1 and sw == 1:
-        _fwd_wide(xp, w, s, n, o, oe, c0, Wp, dh, dw, (Ho - 1) * Wp + Wo, b)
-        for k in range(nk):
-            plane = out[n, o + k]
-            for i in range(Ho):
-                row = plane[i]
-                src = s[k, i * Wp:]
-                if relu:
-                    for j in range(Wo):
-                        v = src[j]
-                        row[j] = v if (v > 0 or v != v) else 0
-                else:
-                    for j in range(Wo):
-                        row[j] = src[j]
-        return
-    for k in range(nk):
-        _fwd_rows(xp, w, out, n, o + k, c0, Wp, sh, sw, dh, dw, b[k])
-        if relu:
-            plane = out[n, o + k]
-            for i in range(Ho):
-                row = plane[i]
+    _fwd_wide(xq, w, s, n, o, oe, c0, Wq, PQ, sh, sw, dh, dw, (Ho - 1) * Wq + Wo, b)
+    for k in range(min(4, oe - o + 1)):
+        plane = out[n, o + k]
+        for i in range(Ho):
+            row = plane[i]
+            src = s[k, i * Wq:]
+            if relu:
                 for j in range(Wo):
-                    v = row[j]
+                    v = src[j]
                     row[j] = v if (v > 0 or v != v) else 0
+            else:
+                for j in range(Wo):
+                    row[j] = src[j]
 
 
 @kernel(parallel=True)
-def conv2d_forward(xp, w, b, out, Wp, sh, sw, dh, dw, groups, relu, nthreads):
-    """out[n, o, i, j] = b[o] + sum w[o, c, kh, kw] xp[n, g*Cg + c, (i*sh + kh*dh)*Wp + j*sw + kw*dw],
-    then max(out, 0) if relu (xp: (N, C, Hp*Wp); b of size 0: no bias). Tasks are blocks of
-    four output channels of one group and sample, split into nthreads chunks, each with its
-    own wide-row scratch."""
+def conv2d_forward(xq, w, b, out, Wq, PQ, sh, sw, dh, dw, groups, relu, nthreads):
+    """out[n, o, i, j] = b[o] + sum w[o, c, kh, kw] xp[n, g*Cg + c, i*sh + kh*dh, j*sw + kw*dw],
+    then max(out, 0) if relu, from the padded input's phase planes xq (N, C, sh*sw*PQ) of
+    row length Wq (to_phases; the padded input itself, flattened, for stride 1); b of size 0:
+    no bias. Tasks are blocks of four output channels of one group and sample, split into
+    nthreads chunks, each with its own wide-row scratch."""
     N, O, Ho, Wo = out.shape
     Cg, Og = w.shape[1], O // groups
     has_b = b.size > 0
     nb = (Og + 3) // 4  # blocks per group
     T = N * groups * nb
     nch = max(1, min(nthreads if out.size * w[0].size >= PAR_MIN else 1, T))
-    scratch = np.empty((nch, 4, (Ho - 1) * Wp + Wo), out.dtype)
+    scratch = np.empty((nch, 4, (Ho - 1) * Wq + Wo), out.dtype)
     bias = np.zeros((nch, 4), out.dtype)
     for ch in prange(nch):
         bc = bias[ch]
@@ -194,7 +176,34 @@ def conv2d_forward(xp, w, b, out, Wp, sh, sw, dh, dw, groups, relu, nthreads):
             if has_b:
                 for k in range(4):
                     bc[k] = b[min(o + k, oe)]
-            _fwd_block(xp, w, out, scratch[ch], n, o, oe, g * Cg, Wp, sh, sw, dh, dw, bc, relu)
+            _fwd_block(xq, w, out, scratch[ch], n, o, oe, g * Cg, Wq, PQ, sh, sw, dh, dw, bc,
+                       relu)
+
+
+@kernel
+def to_phases(xp, xq, sh, sw):
+    """xq[n, c, a, b, i, j] = xp[n, c, i*sh + a, j*sw + b] (0 past the edge): the padded input
+    split into its sh x sw phase planes (xq: (N, C, sh, sw, Hq, Wq), Hq = ceil(Hp / sh)), on
+    which every tap of a strided conv reads one plane at unit stride."""
+    N, C, Hp, Wp = xp.shape
+    Hq, Wq = xq.shape[4], xq.shape[5]
+    z = xq.dtype.type(0)
+    for n in range(N):
+        for c in range(C):
+            for a in range(sh):
+                for b in range(sw):
+                    dst = xq[n, c, a, b]
+                    for i in range(Hq):
+                        r = dst[i]
+                        u = i * sh + a
+                        if u >= Hp:
+                            for j in range(Wq):
+                                r[j] = z
+                            continue
+                        src = xp[n, c, u]
+                        for j in range(Wq):
+                            v = j * sw + b
+                            r[j] = src[v] if v < Wp else z
 
 
 @kernel
@@ -299,11 +308,11 @@ def conv2d_grad_input(G, w, gxp, Wp, dh, dw, groups, M, nthreads):
 
 
 @kernel
-def _gw_pair(xp, G, gw, o, oe, c0, Wp, dh, dw, M, L):
-    """gw[o_k, c, kh, kw] = sum_n sum_{p < L} G[n, o_k, M + p] xp[n, c0 + c, p + kh*dh*Wp + kw*dw]
+def _gw_pair(xq, G, gw, o, oe, c0, Wq, PQ, sh, sw, dh, dw, M, L):
+    """gw[o_k, c, kh, kw] = sum_n sum_{p < L} G[n, o_k, M + p] xq[n, c0 + c, p + off(kh, kw)]
     for the output channels o_k = o, o + 1 (the second only if o + 1 <= oe, else it repeats o
     and is dropped): each load of xp feeds both channels' dot products."""
-    N, Cg, KH, KW = xp.shape[0], gw.shape[1], gw.shape[2], gw.shape[3]
+    N, Cg, KH, KW = xq.shape[0], gw.shape[1], gw.shape[2], gw.shape[3]
     two = o + 1 <= oe
     o1 = o + 1 if two else o
     z = gw.dtype.type(0)
@@ -315,12 +324,17 @@ def _gw_pair(xp, G, gw, o, oe, c0, Wp, dh, dw, M, L):
     for n in range(N):
         ga, gb = G[n, o, M:], G[n, o1, M:]
         for ci in range(Cg):
-            xf = xp[n, c0 + ci]
+            xf = xq[n, c0 + ci]
             if KH == 3 and KW == 3:  # eighteen dot products sharing each load
-                r1, r2 = dh * Wp, 2 * dh * Wp
-                x00, x01, x02 = xf[0:], xf[dw:], xf[2 * dw:]
-                x10, x11, x12 = xf[r1:], xf[r1 + dw:], xf[r1 + 2 * dw:]
-                x20, x21, x22 = xf[r2:], xf[r2 + dw:], xf[r2 + 2 * dw:]
+                x00 = xf[_tap_offset(0, 0, dh, dw, sh, sw, Wq, PQ):]
+                x01 = xf[_tap_offset(0, 1, dh, dw, sh, sw, Wq, PQ):]
+                x02 = xf[_tap_offset(0, 2, dh, dw, sh, sw, Wq, PQ):]
+                x10 = xf[_tap_offset(1, 0, dh, dw, sh, sw, Wq, PQ):]
+                x11 = xf[_tap_offset(1, 1, dh, dw, sh, sw, Wq, PQ):]
+                x12 = xf[_tap_offset(1, 2, dh, dw, sh, sw, Wq, PQ):]
+                x20 = xf[_tap_offset(2, 0, dh, dw, sh, sw, Wq, PQ):]
+                x21 = xf[_tap_offset(2, 1, dh, dw, sh, sw, Wq, PQ):]
+                x22 = xf[_tap_offset(2, 2, dh, dw, sh, sw, Wq, PQ):]
                 s00 = s01 = s02 = s10 = s11 = s12 = s20 = s21 = s22 = z
                 t00 = t01 = t02 = t10 = t11 = t12 = t20 = t21 = t22 = z
                 for p in range(L):
@@ -351,9 +365,8 @@ def _gw_pair(xp, G, gw, o, oe, c0, Wp, dh, dw, M, L):
                     _add_taps3(gw[o1, ci], (t00, t01, t02, t10, t11, t12, t20, t21, t22))
                 continue
             for kh in range(KH):
-                base = kh * dh * Wp
                 for kw in range(KW):
-                    xs = xf[base + kw * dw:]
+                    xs = xf[_tap_offset(kh, kw, dh, dw, sh, sw, Wq, PQ):]
                     sv = tv = z
                     for p in range(L):
                         xv = xs[p]
@@ -365,20 +378,20 @@ def _gw_pair(xp, G, gw, o, oe, c0, Wp, dh, dw, M, L):
 
 
 @kernel(parallel=True)
-def conv2d_grad_weight(xp, G, gw, Wp, dh, dw, groups, M, L):
-    """gw[o, c, kh, kw] = sum_n sum_{p < L} G[n, o, M + p] xp[n, g*Cg + c, p + kh*dh*Wp + kw*dw]
-    (G from ``spread``; L = (Ho-1)*sh*Wp + (Wo-1)*sw + 1). Tasks are pairs of output channels
-    of one group."""
+def conv2d_grad_weight(xq, G, gw, Wq, PQ, sh, sw, dh, dw, groups, M, L):
+    """gw[o, c, kh, kw] = sum_n sum_{p < L} G[n, o, M + p] xq[n, g*Cg + c, p + off(kh, kw)]:
+    xq as for conv2d_forward, G the output gradient spread at unit stride on its row length
+    Wq (``spread``), L = (Ho-1)*Wq + Wo. Tasks are pairs of output channels of one group."""
     O, Cg = gw.shape[0], gw.shape[1]
     Og = O // groups
     nb = (Og + 1) // 2  # pairs per group
     T = groups * nb
-    nch = _chunks(xp.shape[0] * L * gw.size, T)
+    nch = _chunks(xq.shape[0] * L * gw.size, T)
     for ch in prange(nch):
         for t in range(ch * T // nch, (ch + 1) * T // nch):
             g = t // nb
             o = g * Og + (t % nb) * 2
-            _gw_pair(xp, G, gw, o, g * Og + Og - 1, g * Cg, Wp, dh, dw, M, L)
+            _gw_pair(xq, G, gw, o, g * Og + Og - 1, g * Cg, Wq, PQ, sh, sw, dh, dw, M, L)
 
 
 @kernel

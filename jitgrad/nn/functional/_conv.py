@@ -90,12 +90,26 @@ def _crop(xp, ph, pw, H, W):
 
 
 # ----------------------------------------------------------------------------- shared passes
+def _phases(xp, stride):
+    """(xq (N, C, sh*sw*PQ), Wq, PQ): the padded input's phase planes of PQ = Hq*Wq elements
+    (kernels/conv.py to_phases: a strided conv's taps read them at unit stride), or xp itself
+    for stride 1."""
+    N, C, Hp, Wp = xp.shape
+    sh, sw = stride
+    if sh == 1 and sw == 1:
+        return xp.reshape(N, C, Hp * Wp), Wp, Hp * Wp
+    Hq, Wq = -(-Hp // sh), -(-Wp // sw)
+    xq = np.empty((N, C, sh, sw, Hq, Wq), xp.dtype)
+    K.to_phases(xp, xq, sh, sw)
+    return xq.reshape(N, C, -1), Wq, Hq * Wq
+
+
 def _forward(xp, w, b, O, Ho, Wo, stride, dilation, groups, relu=False):
     """out (N, O, Ho, Wo) = conv of the padded xp with w (+ b) (then relu)."""
-    N, C, Hp, Wp = xp.shape
-    out = np.empty((N, O, Ho, Wo), xp.dtype)
-    K.conv2d_forward(xp.reshape(N, C, Hp * Wp), w, b, out, Wp, stride[0], stride[1],
-                     dilation[0], dilation[1], groups, relu, get_num_threads())
+    xq, Wq, PQ = _phases(xp, stride)
+    out = np.empty((xp.shape[0], O, Ho, Wo), xp.dtype)
+    K.conv2d_forward(xq, w, b, out, Wq, PQ, stride[0], stride[1], dilation[0], dilation[1],
+                     groups, relu, get_num_threads())
     return out
 
 
@@ -116,12 +130,18 @@ def _grad_input(G, M, w, N, C, Hp, Wp, dilation, groups):
     return gxp
 
 
-def _grad_weight(xp, G, M, wshape, Ho, Wo, stride, dilation, groups):
-    N, C, Hp, Wp = xp.shape
+def _grad_weight(xp, G, M, gy, y, wshape, stride, dilation, groups):
+    """The weight gradient from the padded input xp and the output gradient gy (masked by
+    y > 0 when given), spread as G (margin M) for stride 1; a strided conv reads xp's phase
+    planes, against gy spread at unit stride on their row length."""
+    xq, Wq, PQ = _phases(xp, stride)
+    N, O, Ho, Wo = gy.shape
+    if stride != (1, 1):
+        G, M = np.empty((N, O, Ho * Wq), gy.dtype), 0
+        K.spread(gy, gy if y is None else y, G, Wq, 1, 1, 0, y is not None)
     gw = np.empty(wshape, xp.dtype)
-    L = (Ho - 1) * stride[0] * Wp + (Wo - 1) * stride[1] + 1
-    K.conv2d_grad_weight(xp.reshape(N, C, Hp * Wp), G, gw, Wp, dilation[0], dilation[1],
-                         groups, M, L)
+    K.conv2d_grad_weight(xq, G, gw, Wq, PQ, stride[0], stride[1], dilation[0], dilation[1],
+                         groups, M, (Ho - 1) * Wq + Wo)
     return gw
 
 
@@ -197,13 +217,13 @@ class Conv(Function):
         KH, KW = ctx.wshape[2:]
         C = ctx.wshape[1] * groups
         gx = gw = None
-        G, M = _spread(g, Hp, Wp, KH, KW, stride, dilation,
-                       None if y is None else _grad_4d(y, nsp, batched))
+        y = None if y is None else _grad_4d(y, nsp, batched)
+        G, M = _spread(g, Hp, Wp, KH, KW, stride, dilation, y)
         if need[0]:
             gxp = _grad_input(G, M, w, N, C, Hp, Wp, dilation, groups)
             gx = _shape_back(_crop(gxp, ph0, pw0, H, W), nsp, batched)
         if need[1]:
-            gw = _weight_back(_grad_weight(xp, G, M, ctx.wshape, Ho, Wo, stride, dilation,
+            gw = _weight_back(_grad_weight(xp, G, M, g, y, ctx.wshape, stride, dilation,
                                            groups), nsp)
         gb = _grad_bias(G) if need[2] else None
         return gx, gw, gb, None, None, None, None, None, None, None
@@ -272,9 +292,10 @@ class ConvTranspose(Function):
                                           dilation, groups), nsp, batched)
             if need[1]:
                 KH, KW = ctx.wshape[2:]  # the spread input plays the conv's output gradient
-                G, M = _spread(x, Hp, Wp, KH, KW, stride, dilation)
-                gw = _weight_back(_grad_weight(gp, G, M, ctx.wshape, H, W, stride, dilation,
-                                               groups), nsp)
+                G, M = _spread(x, Hp, Wp, KH, KW, stride, dilation) if stride == (1, 1) \
+                    else (None, 0)  # (strided: _grad_weight spreads x on the phase grid)
+                gw = _weight_back(_grad_weight(gp, G, M, x, None, ctx.wshape, stride,
+                                               dilation, groups), nsp)
         if need[2]:
             gb = _grad_bias(g)
         return gx, gw, gb, None, None, None, None, None, None, None
