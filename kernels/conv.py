@@ -1,19 +1,26 @@
 """Direct 2-D convolution over NCHW arrays: forward, grad-input, grad-weight, grad-bias.
 
 No im2col. The caller zero-pads the input once (``xp``: an input-sized copy, or the input
-itself when there is no padding) and passes planes flattened to (N, C, Hp*Wp); weights are
+itself when there is no padding) and passes its planes flattened (see Strides); weights are
 (O, C/groups, KH, KW); geometry comes as ints, so one compiled kernel per role and dtype serves
 every shape (1-D convs run with H = 1).
 
 "Wide" rows: with stride 1, output (i, j) reads xp at flat p + off(kh, kw), p = i*Wp + j,
 off = kh*dh*Wp + kw*dw. Computing every p in [0, (Ho-1)*Wp + Wo) (the Wp - Wo columns past
 each row's end are junk, dropped when copied out) turns each tap into one long contiguous
-loop instead of Ho short ones: on 13x13 planes that was ~4x faster. The backward passes use the
-same trick on the output gradient spread onto the padded grid (``spread``: gy[i, j] at
-M + i*sh*Wp + j*sw, zeros elsewhere, M = the largest tap offset): grad-weight is then a dot
-product per tap and grad-input a gather, gxp[q] = sum w * G[q + M - off], for any stride
-(stride s computes on s*s times the positions, most of them zeros). A 3x3 filter's nine taps
+loop instead of Ho short ones: on 13x13 planes that was ~4x faster. A 3x3 filter's nine taps
 are one pass, so each accumulator is loaded and stored once per nine multiply-adds.
+
+Strides: the padded input is split into its sh x sw phase planes (``to_phases``: plane (a, b)
+holds xp[a::sh, b::sw], row length Wq = ceil(Wp / sw)). Tap (kh, kw) of output (i, j) reads
+plane ((kh*dh) % sh, (kw*dw) % sw) at row i + (kh*dh) // sh, column j + (kw*dw) // sw, so a
+strided conv is wide rows again, one plane per tap (``_tap_offset``); stride 1 is the single
+plane xp itself. 3x3 64 -> 128 stride 2 on (32, 64, 32, 32) float32 through F.conv2d: forward
+211-312 -> 17-18 ms, forward + backward 287-389 -> 64-77 ms against reading xp at stride 2.
+The backward passes spread the output gradient on the planes' row length (``spread``: gy[i, j]
+at M + i*Wq + j, zeros elsewhere, M the largest in-plane tap offset): grad-weight is then a
+dot product per tap and grad-input a gather per tap into the tap's plane, gxq[q] = sum w *
+G[q + M - d] (``from_phases`` puts the planes back for strided convs).
 
 Channel blocks: forward computes four output channels at once and grad-input four input
 channels, so each load of the input (or of the spread gradient) feeds four accumulators;
@@ -207,104 +214,112 @@ def to_phases(xp, xq, sh, sw):
 
 
 @kernel
-def spread(gy, y, G, Wp, sh, sw, M, relu):
-    """G[n, o, M + i*sh*Wp + j*sw] = gy[n, o, i, j] (times [y > 0] if relu, y the fused
-    conv + relu output), zeros elsewhere (G: (N, O, Lg))."""
+def from_phases(xq, xp):
+    """xp[n, c, i*sh + a, j*sw + b] = xq[n, c, a, b, i, j]: to_phases' inverse."""
+    N, C, Hp, Wp = xp.shape
+    sh, sw = xq.shape[2], xq.shape[3]
+    for n in range(N):
+        for c in range(C):
+            for u in range(Hp):
+                dst = xp[n, c, u]
+                for b in range(sw):
+                    src = xq[n, c, u % sh, b, u // sh]
+                    for j in range((Wp - b + sw - 1) // sw):
+                        dst[j * sw + b] = src[j]
+
+
+@kernel
+def spread(gy, y, G, Wq, M, relu):
+    """G[n, o, M + i*Wq + j] = gy[n, o, i, j] (times [y > 0] if relu, y the fused conv + relu
+    output), zeros elsewhere (G: (N, O, Lg)): the output gradient on the row length Wq of the
+    input's phase planes (the padded input's for stride 1), after a margin of M zeros."""
     N, O, Ho, Wo = gy.shape
     z = G.dtype.type(0)
     for n in range(N):
         for o in range(O):
             g = G[n, o]
-            if sw != 1 or sh != 1:  # zeros everywhere, then the strided entries
-                for p in range(g.size):
-                    g[p] = z
-            else:  # unit stride: each entry written once, rows and the gaps between them
-                for p in range(M):
-                    g[p] = z
-                for i in range(Ho):
-                    gap = g[M + i * Wp + Wo: M + (i + 1) * Wp]
-                    for p in range(gap.size):
-                        gap[p] = z
-                for p in range(M + Ho * Wp, g.size):
-                    g[p] = z
+            for p in range(M):
+                g[p] = z
+            for i in range(Ho):
+                gap = g[M + i * Wq + Wo: M + (i + 1) * Wq]
+                for p in range(gap.size):
+                    gap[p] = z
+            for p in range(M + Ho * Wq, g.size):
+                g[p] = z
             for i in range(Ho):
                 src = gy[n, o, i]
-                dst = g[M + i * sh * Wp:]
-                if sw == 1 and relu:
+                dst = g[M + i * Wq:]
+                if relu:
                     yr = y[n, o, i]
                     for j in range(Wo):
                         dst[j] = src[j] if yr[j] > 0 else z
-                elif sw == 1:
-                    for j in range(Wo):
-                        dst[j] = src[j]
-                elif relu:
-                    yr = y[n, o, i]
-                    for j in range(Wo):
-                        dst[j * sw] = src[j] if yr[j] > 0 else z
                 else:
                     for j in range(Wo):
-                        dst[j * sw] = src[j]
+                        dst[j] = src[j]
 
 
 @kernel
-def _gin_block(G, w, gxp, s, n, c, ce, o0, Og, ci, Wp, dh, dw, M):
-    """gxp[n, c_k, q] = sum_{o, kh, kw} w[o0 + o, ci + k, kh, kw] G[n, o0 + o, q + M - kh*dh*Wp - kw*dw]
+def _gin_block(G, w, gxq, s, n, c, ce, o0, Og, ci, Wq, PQ, sh, sw, dh, dw, M):
+    """gxq[n, c_k, plane(kh, kw)*PQ + q] += w[o0 + o, ci + k, kh, kw] G[n, o0 + o, q + M - d(kh, kw)]
+    summed over o and the taps (d: the tap's offset inside its phase plane, see _tap_offset)
     for the block of four input channels c_k = c + k <= ce (ci + k: their index in the group;
-    a short block repeats ce and drops the extra rows), summed in the scratch rows s (4, Q) and
-    copied out: each load of G feeds four multiply-adds. (Summed in place in gxp's planes,
-    whose aliasing LLVM cannot rule out, a 1x1 grad-input ran 1.45x slower than one channel
-    at a time, 64 -> 64 channels at 32 x 32.)"""
+    a short block repeats ce and drops the extra rows), summed in the scratch rows s (4,
+    sh*sw*PQ) and copied out: each load of G feeds four multiply-adds. (Summed in place in
+    gxq's planes, whose aliasing LLVM cannot rule out, a 1x1 grad-input ran 1.45x slower than
+    one channel at a time, 64 -> 64 channels at 32 x 32.)"""
     KH, KW = w.shape[2], w.shape[3]
     k1, k2, k3 = min(1, ce - c), min(2, ce - c), min(3, ce - c)
     acc0, acc1, acc2, acc3 = s[0], s[1], s[2], s[3]
-    Q = acc0.size
-    for q in range(Q):
+    for q in range(acc0.size):
         acc0[q] = 0
         acc1[q] = 0
         acc2[q] = 0
         acc3[q] = 0
+    unit = sh == 1 and sw == 1
     for oi in range(Og):
         o = o0 + oi
         gf = G[n, o]
-        if KH == 3 and KW == 3:  # all nine taps per pass over acc
-            r1, r2 = dh * Wp, 2 * dh * Wp  # tap (kh, kw) reads gf[M - kh*r1 - kw*dw + q]
+        if unit and KH == 3 and KW == 3:  # all nine taps per pass over acc
+            r1, r2 = dh * Wq, 2 * dh * Wq  # tap (kh, kw) reads gf[M - kh*r1 - kw*dw + q]
             _nine_taps4(s, (gf[M:], gf[M - dw:], gf[M - 2 * dw:], gf[M - r1:], gf[M - r1 - dw:],
                             gf[M - r1 - 2 * dw:], gf[M - r2:], gf[M - r2 - dw:],
                             gf[M - r2 - 2 * dw:]),
-                        w[o, ci], w[o, ci + k1], w[o, ci + k2], w[o, ci + k3], Q)
+                        w[o, ci], w[o, ci + k1], w[o, ci + k2], w[o, ci + k3], PQ)
             continue
         for kh in range(KH):
-            base = M - kh * dh * Wp
             for kw in range(KW):
-                _tap4(acc0, acc1, acc2, acc3, gf[base - kw * dw:], w[o, ci, kh, kw], w[o, ci + k1, kh, kw],
-                      w[o, ci + k2, kh, kw], w[o, ci + k3, kh, kw], Q)
+                off = _tap_offset(kh, kw, dh, dw, sh, sw, Wq, PQ)
+                base = off - off % PQ  # the tap's plane; off % PQ its offset inside it
+                _tap4(acc0[base:], acc1[base:], acc2[base:], acc3[base:],
+                      gf[M - off % PQ:], w[o, ci, kh, kw], w[o, ci + k1, kh, kw],
+                      w[o, ci + k2, kh, kw], w[o, ci + k3, kh, kw], PQ)
     for k in range(k3 + 1):
-        out = gxp[n, c + k]
+        out = gxq[n, c + k]
         acc = s[k]
-        for q in range(Q):
+        for q in range(out.size):
             out[q] = acc[q]
 
 
 @kernel(parallel=True)
-def conv2d_grad_input(G, w, gxp, Wp, dh, dw, groups, M, nthreads):
-    """gxp[n, c, q] = sum_{o in group, kh, kw} w[o, c % Cg, kh, kw] G[n, o, q + M - kh*dh*Wp - kw*dw]
-    (gxp: the padded input's gradient, (N, C, Hp*Wp), overwritten; G from ``spread``). Tasks
-    are blocks of four input channels of one group and sample, split into nthreads chunks,
-    each with its own scratch rows."""
-    N, C = gxp.shape[0], gxp.shape[1]
+def conv2d_grad_input(G, w, gxq, Wq, PQ, sh, sw, dh, dw, groups, M, nthreads):
+    """gxq: the gradient of the padded input's phase planes (N, C, sh*sw*PQ) of row length Wq
+    (see to_phases; the padded input itself for stride 1), overwritten, from G (``spread``,
+    margin M = the largest in-plane tap offset). Tasks are blocks of four input channels of
+    one group and sample, split into nthreads chunks, each with its own scratch rows."""
+    N, C = gxq.shape[0], gxq.shape[1]
     Cg = w.shape[1]
     Og = w.shape[0] // groups
     nb = (Cg + 3) // 4  # blocks per group
     T = N * groups * nb
-    nch = max(1, min(nthreads if gxp.size * Og * w[0, 0].size >= PAR_MIN else 1, T))
-    scratch = np.empty((nch, 4, gxp.shape[2]), gxp.dtype)
+    nch = max(1, min(nthreads if gxq.size * Og * w[0, 0].size >= PAR_MIN else 1, T))
+    scratch = np.empty((nch, 4, gxq.shape[2]), gxq.dtype)
     for ch in prange(nch):
         for t in range(ch * T // nch, (ch + 1) * T // nch):
             n, r = t // (groups * nb), t % (groups * nb)
             g = r // nb
             ci = (r % nb) * 4
-            _gin_block(G, w, gxp, scratch[ch], n, g * Cg + ci, g * Cg + Cg - 1, g * Og, Og, ci,
-                       Wp, dh, dw, M)
+            _gin_block(G, w, gxq, scratch[ch], n, g * Cg + ci, g * Cg + Cg - 1, g * Og, Og, ci,
+                       Wq, PQ, sh, sw, dh, dw, M)
 
 
 @kernel

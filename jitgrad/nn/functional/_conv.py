@@ -113,32 +113,42 @@ def _forward(xp, w, b, O, Ho, Wo, stride, dilation, groups, relu=False):
     return out
 
 
+def _plane_grid(Hp, Wp, stride):
+    """(Wq, PQ): row length and size of the padded (Hp, Wp) input's phase planes."""
+    Hq, Wq = -(-Hp // stride[0]), -(-Wp // stride[1])
+    return Wq, Hq * Wq
+
+
 def _spread(gy, Hp, Wp, KH, KW, stride, dilation, y=None):
-    """gy (masked by y > 0 when the fused relu output y is given) spread on the padded
-    (Hp, Wp) grid (see kernels/conv.py), and the largest tap offset."""
+    """(G, M): gy (masked by y > 0 when the fused relu output y is given) at unit stride on
+    the row length of the padded input's phase planes, after a margin M = the largest
+    in-plane tap offset (see kernels/conv.py)."""
     N, O = gy.shape[:2]
-    M = (KH - 1) * dilation[0] * Wp + (KW - 1) * dilation[1]
-    G = np.empty((N, O, Hp * Wp + M), gy.dtype)
-    K.spread(gy, gy if y is None else y, G, Wp, stride[0], stride[1], M, y is not None)
+    Wq, PQ = _plane_grid(Hp, Wp, stride)
+    M = ((KH - 1) * dilation[0] // stride[0]) * Wq + (KW - 1) * dilation[1] // stride[1]
+    G = np.empty((N, O, PQ + M), gy.dtype)
+    K.spread(gy, gy if y is None else y, G, Wq, M, y is not None)
     return G, M
 
 
-def _grad_input(G, M, w, N, C, Hp, Wp, dilation, groups):
-    gxp = np.empty((N, C, Hp, Wp), G.dtype)
-    K.conv2d_grad_input(G, w, gxp.reshape(N, C, Hp * Wp), Wp, dilation[0], dilation[1],
+def _grad_input(G, M, w, N, C, Hp, Wp, stride, dilation, groups):
+    """The padded input's gradient (N, C, Hp, Wp) from the spread output gradient."""
+    sh, sw = stride
+    Wq, PQ = _plane_grid(Hp, Wp, stride)
+    gxq = np.empty((N, C, sh, sw, PQ // Wq, Wq), G.dtype)
+    K.conv2d_grad_input(G, w, gxq.reshape(N, C, -1), Wq, PQ, sh, sw, dilation[0], dilation[1],
                         groups, M, get_num_threads())
+    if sh == 1 and sw == 1:
+        return gxq.reshape(N, C, Hp, Wp)
+    gxp = np.empty((N, C, Hp, Wp), G.dtype)
+    K.from_phases(gxq, gxp)
     return gxp
 
 
-def _grad_weight(xp, G, M, gy, y, wshape, stride, dilation, groups):
-    """The weight gradient from the padded input xp and the output gradient gy (masked by
-    y > 0 when given), spread as G (margin M) for stride 1; a strided conv reads xp's phase
-    planes, against gy spread at unit stride on their row length."""
+def _grad_weight(xp, G, M, wshape, Ho, Wo, stride, dilation, groups):
+    """The weight gradient from the padded input xp (read as its phase planes) and the spread
+    output gradient."""
     xq, Wq, PQ = _phases(xp, stride)
-    N, O, Ho, Wo = gy.shape
-    if stride != (1, 1):
-        G, M = np.empty((N, O, Ho * Wq), gy.dtype), 0
-        K.spread(gy, gy if y is None else y, G, Wq, 1, 1, 0, y is not None)
     gw = np.empty(wshape, xp.dtype)
     K.conv2d_grad_weight(xq, G, gw, Wq, PQ, stride[0], stride[1], dilation[0], dilation[1],
                          groups, M, (Ho - 1) * Wq + Wo)
@@ -220,10 +230,10 @@ class Conv(Function):
         y = None if y is None else _grad_4d(y, nsp, batched)
         G, M = _spread(g, Hp, Wp, KH, KW, stride, dilation, y)
         if need[0]:
-            gxp = _grad_input(G, M, w, N, C, Hp, Wp, dilation, groups)
+            gxp = _grad_input(G, M, w, N, C, Hp, Wp, stride, dilation, groups)
             gx = _shape_back(_crop(gxp, ph0, pw0, H, W), nsp, batched)
         if need[1]:
-            gw = _weight_back(_grad_weight(xp, G, M, g, y, ctx.wshape, stride, dilation,
+            gw = _weight_back(_grad_weight(xp, G, M, ctx.wshape, Ho, Wo, stride, dilation,
                                            groups), nsp)
         gb = _grad_bias(G) if need[2] else None
         return gx, gw, gb, None, None, None, None, None, None, None
@@ -266,7 +276,7 @@ class ConvTranspose(Function):
                              f"output of size {size}: expected every size positive")
         Hp, Wp = Ho + 2 * ph, Wo + 2 * pw
         G, M = _spread(x, Hp, Wp, KH, KW, stride, dilation)
-        yp = _grad_input(G, M, w, N, Co, Hp, Wp, dilation, groups)
+        yp = _grad_input(G, M, w, N, Co, Hp, Wp, stride, dilation, groups)
         y = _crop(yp, ph, pw, Ho, Wo)
         if b.size:
             y += b.reshape(1, Co, 1, 1)
@@ -292,10 +302,9 @@ class ConvTranspose(Function):
                                           dilation, groups), nsp, batched)
             if need[1]:
                 KH, KW = ctx.wshape[2:]  # the spread input plays the conv's output gradient
-                G, M = _spread(x, Hp, Wp, KH, KW, stride, dilation) if stride == (1, 1) \
-                    else (None, 0)  # (strided: _grad_weight spreads x on the phase grid)
-                gw = _weight_back(_grad_weight(gp, G, M, x, None, ctx.wshape, stride,
-                                               dilation, groups), nsp)
+                G, M = _spread(x, Hp, Wp, KH, KW, stride, dilation)
+                gw = _weight_back(_grad_weight(gp, G, M, ctx.wshape, H, W, stride, dilation,
+                                               groups), nsp)
         if need[2]:
             gb = _grad_bias(g)
         return gx, gw, gb, None, None, None, None, None, None, None
