@@ -228,15 +228,19 @@ def from_phases(xq, xp):
                         dst[j * sw + b] = src[j]
 
 
-@kernel
+@kernel(parallel=True)
 def spread(gy, y, G, Wq, M, relu):
     """G[n, o, M + i*Wq + j] = gy[n, o, i, j] (times [y > 0] if relu, y the fused conv + relu
     output), zeros elsewhere (G: (N, O, Lg)): the output gradient on the row length Wq of the
-    input's phase planes (the padded input's for stride 1), after a margin of M zeros."""
+    input's phase planes (the padded input's for stride 1), after a margin of M zeros. In
+    parallel over the (n, o) planes: (64, 8, 28, 28) float32 with the relu mask, 300 -> 119 us."""
     N, O, Ho, Wo = gy.shape
     z = G.dtype.type(0)
-    for n in range(N):
-        for o in range(O):
+    T = N * O
+    nch = _chunks(G.size, T)
+    for ch in prange(nch):
+        for t in range(ch * T // nch, (ch + 1) * T // nch):
+            n, o = t // O, t % O
             g = G[n, o]
             for p in range(M):
                 g[p] = z
