@@ -2,8 +2,9 @@
 LeNet-style training step, and the memory a conv step needs (no im2col-sized buffer).
 
 Shapes: LeNet layers (conv 1->8 3x3 on 28x28, conv 8->16 3x3 on 13x13, batch 64), a 3x3
-64->64 conv with padding 1 on 32x32 at batch 32, a depthwise 3x3 (64 channels, groups=64) at
-the same size, 2x2 max / avg pooling and a global adaptive average pool. Every input, module
+64->64 conv with padding 1 on 32x32 at batch 32, the same input through a stride-2 3x3 64->128
+conv (the phase-plane path), a depthwise 3x3 (64 channels, groups=64) at the same size, 2x2
+max / avg pooling and a global adaptive average pool. Every input, module
 and optimizer is built and every kernel warmed at import (no setup() methods: asv times a class
 with setup() one call per sample). The training step cycles 8 batches and restores the
 initial weights and Adam state every RESET_EVERY steps (no drift into denormals).
@@ -27,16 +28,17 @@ def _leaf(a):
 
 
 # ----------------------------------------------------------------------------- convs
-CONVS = {  # name: (input shape, out channels, kernel, padding, groups)
-    "lenet1_64x1x28x28_to_8": ((64, 1, 28, 28), 8, 3, 0, 1),
-    "lenet2_64x8x13x13_to_16": ((64, 8, 13, 13), 16, 3, 0, 1),
-    "3x3_32x64x32x32_to_64": ((32, 64, 32, 32), 64, 3, 1, 1),
-    "depthwise3x3_32x64x32x32": ((32, 64, 32, 32), 64, 3, 1, 64),
+CONVS = {  # name: (input shape, out channels, kernel, padding, groups, stride)
+    "lenet1_64x1x28x28_to_8": ((64, 1, 28, 28), 8, 3, 0, 1, 1),
+    "lenet2_64x8x13x13_to_16": ((64, 8, 13, 13), 16, 3, 0, 1, 1),
+    "3x3_32x64x32x32_to_64": ((32, 64, 32, 32), 64, 3, 1, 1, 1),
+    "3x3s2_32x64x32x32_to_128": ((32, 64, 32, 32), 128, 3, 1, 1, 2),
+    "depthwise3x3_32x64x32x32": ((32, 64, 32, 32), 64, 3, 1, 64, 1),
 }
 _CONV = {}
-for _name, (_shape, _o, _k, _p, _g) in CONVS.items():
+for _name, (_shape, _o, _k, _p, _g, _s) in CONVS.items():
     jg.manual_seed(0)
-    _m = jg.nn.Conv2d(_shape[1], _o, _k, padding=_p, groups=_g)
+    _m = jg.nn.Conv2d(_shape[1], _o, _k, stride=_s, padding=_p, groups=_g)
     _x = _leaf(_randn(*_shape))
     with jg.no_grad():
         _y = _m(_x)
