@@ -330,7 +330,7 @@ def conv2d_grad_input(G, w, gxq, Wq, PQ, sh, sw, dh, dw, groups, M, nthreads):
 def _gw_pair(xq, G, gw, o, oe, c0, Wq, PQ, sh, sw, dh, dw, M, L):
     """gw[o_k, c, kh, kw] = sum_n sum_{p < L} G[n, o_k, M + p] xq[n, c0 + c, p + off(kh, kw)]
     for the output channels o_k = o, o + 1 (the second only if o + 1 <= oe, else it repeats o
-    and is dropped): each load of xp feeds both channels' dot products."""
+    and is dropped): each load of xq feeds both channels' dot products."""
     N, Cg, KH, KW = xq.shape[0], gw.shape[1], gw.shape[2], gw.shape[3]
     two = o + 1 <= oe
     o1 = o + 1 if two else o

@@ -90,33 +90,33 @@ def _crop(xp, ph, pw, H, W):
 
 
 # ----------------------------------------------------------------------------- shared passes
-def _phases(xp, stride):
-    """(xq (N, C, sh*sw*PQ), Wq, PQ): the padded input's phase planes of PQ = Hq*Wq elements
-    (kernels/conv.py to_phases: a strided conv's taps read them at unit stride), or xp itself
-    for stride 1."""
-    N, C, Hp, Wp = xp.shape
-    sh, sw = stride
-    if sh == 1 and sw == 1:
-        return xp.reshape(N, C, Hp * Wp), Wp, Hp * Wp
-    Hq, Wq = -(-Hp // sh), -(-Wp // sw)
-    xq = np.empty((N, C, sh, sw, Hq, Wq), xp.dtype)
-    K.to_phases(xp, xq, sh, sw)
-    return xq.reshape(N, C, -1), Wq, Hq * Wq
-
-
-def _forward(xp, w, b, O, Ho, Wo, stride, dilation, groups, relu=False):
-    """out (N, O, Ho, Wo) = conv of the padded xp with w (+ b) (then relu)."""
-    xq, Wq, PQ = _phases(xp, stride)
-    out = np.empty((xp.shape[0], O, Ho, Wo), xp.dtype)
-    K.conv2d_forward(xq, w, b, out, Wq, PQ, stride[0], stride[1], dilation[0], dilation[1],
-                     groups, relu, get_num_threads())
-    return out
-
-
 def _plane_grid(Hp, Wp, stride):
     """(Wq, PQ): row length and size of the padded (Hp, Wp) input's phase planes."""
     Hq, Wq = -(-Hp // stride[0]), -(-Wp // stride[1])
     return Wq, Hq * Wq
+
+
+def _phases(xp, stride):
+    """planes = (xq (N, C, sh*sw*PQ), Wq, PQ): the padded input's phase planes (kernels/conv.py
+    to_phases: a strided conv's taps read them at unit stride), or xp itself for stride 1."""
+    N, C, Hp, Wp = xp.shape
+    sh, sw = stride
+    Wq, PQ = _plane_grid(Hp, Wp, stride)
+    if sh == 1 and sw == 1:
+        return xp.reshape(N, C, PQ), Wq, PQ
+    xq = np.empty((N, C, sh, sw, PQ // Wq, Wq), xp.dtype)
+    K.to_phases(xp, xq, sh, sw)
+    return xq.reshape(N, C, -1), Wq, PQ
+
+
+def _forward(planes, w, b, O, Ho, Wo, stride, dilation, groups, relu=False):
+    """out (N, O, Ho, Wo) = conv of the padded input (as its phase planes) with w (+ b)
+    (then relu)."""
+    xq, Wq, PQ = planes
+    out = np.empty((xq.shape[0], O, Ho, Wo), xq.dtype)
+    K.conv2d_forward(xq, w, b, out, Wq, PQ, stride[0], stride[1], dilation[0], dilation[1],
+                     groups, relu, get_num_threads())
+    return out
 
 
 def _spread(gy, Hp, Wp, KH, KW, stride, dilation, y=None):
@@ -145,11 +145,11 @@ def _grad_input(G, M, w, N, C, Hp, Wp, stride, dilation, groups):
     return gxp
 
 
-def _grad_weight(xp, G, M, wshape, Ho, Wo, stride, dilation, groups):
-    """The weight gradient from the padded input xp (read as its phase planes) and the spread
-    output gradient."""
-    xq, Wq, PQ = _phases(xp, stride)
-    gw = np.empty(wshape, xp.dtype)
+def _grad_weight(planes, G, M, wshape, Ho, Wo, stride, dilation, groups):
+    """The weight gradient from the padded input's phase planes and the spread output
+    gradient."""
+    xq, Wq, PQ = planes
+    gw = np.empty(wshape, xq.dtype)
     K.conv2d_grad_weight(xq, G, gw, Wq, PQ, stride[0], stride[1], dilation[0], dilation[1],
                          groups, M, (Ho - 1) * Wq + Wo)
     return gw
@@ -207,10 +207,12 @@ class Conv(Function):
                              f"at most the padded input size {size}, got {ks}")
         Ho, Wo = (Hp - eh) // stride[0] + 1, (Wp - ew) // stride[1] + 1
         xp = _pad(x, ph0, pw0, Hp, Wp)
-        out = _forward(xp, w, b, O, Ho, Wo, stride, dilation, groups, relu)
+        out = _forward(_phases(xp, stride), w, b, O, Ho, Wo, stride, dilation, groups, relu)
         need = ctx.needs_input_grad
         ctx.geo = (stride, dilation, groups, ph0, pw0, H, W, Hp, Wp, nsp, batched)
         y = _shape_back(out, nsp, batched)
+        # xp, not its phase planes: it may be the input's own array, whose version backward
+        # then checks (the planes are split again there)
         ctx.save_for_backward(xp if need[1] else None, w if need[0] else None,
                               y if relu else None)
         ctx.wshape = w.shape
@@ -233,7 +235,7 @@ class Conv(Function):
             gxp = _grad_input(G, M, w, N, C, Hp, Wp, stride, dilation, groups)
             gx = _shape_back(_crop(gxp, ph0, pw0, H, W), nsp, batched)
         if need[1]:
-            gw = _weight_back(_grad_weight(xp, G, M, ctx.wshape, Ho, Wo, stride, dilation,
+            gw = _weight_back(_grad_weight(_phases(xp, stride), G, M, ctx.wshape, Ho, Wo, stride, dilation,
                                            groups), nsp)
         gb = _grad_bias(G) if need[2] else None
         return gx, gw, gb, None, None, None, None, None, None, None
@@ -296,15 +298,15 @@ class ConvTranspose(Function):
         N, Ci, H, W = ctx.xshape
         gx = gw = gb = None
         if need[0] or need[1]:
-            gp = _pad(g, ph, pw, Hp, Wp)
+            planes = _phases(_pad(g, ph, pw, Hp, Wp), stride)
             if need[0]:
-                gx = _shape_back(_forward(gp, w, _NO_BIAS[g.dtype], Ci, H, W, stride,
+                gx = _shape_back(_forward(planes, w, _NO_BIAS[g.dtype], Ci, H, W, stride,
                                           dilation, groups), nsp, batched)
             if need[1]:
                 KH, KW = ctx.wshape[2:]  # the spread input plays the conv's output gradient
                 G, M = _spread(x, Hp, Wp, KH, KW, stride, dilation)
-                gw = _weight_back(_grad_weight(gp, G, M, ctx.wshape, H, W, stride, dilation,
-                                               groups), nsp)
+                gw = _weight_back(_grad_weight(planes, G, M, ctx.wshape, H, W, stride,
+                                               dilation, groups), nsp)
         if need[2]:
             gb = _grad_bias(g)
         return gx, gw, gb, None, None, None, None, None, None, None
